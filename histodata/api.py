@@ -1,0 +1,42 @@
+"""The catalog half of the Python API: search, info, cite."""
+from __future__ import annotations
+
+from .registry.loader import load_registry
+from .registry.models import Entry
+from .registry.search import search_entries
+
+COLUMNS = ["id", "name", "organs", "stains", "tasks", "modality", "year", "size_bytes", "access",
+           "license", "homepage", "doi", "catalog_row", "source_kinds"]
+
+
+def search(text: str | None = None, organ: str | None = None, stain: str | None = None,
+           task: str | None = None, access: str | None = None, modality: str | None = None):
+    """Search the catalog; returns a pandas DataFrame, one row per entry, best matches first.
+
+    `organs`, `stains` and `tasks` are lists; `entry` holds the full entry dict.
+    """
+    import pandas as pd
+
+    results = search_entries(load_registry().dicts(), text, organ=organ, stain=stain, task=task,
+                             access=access, modality=modality)
+    rows = []
+    for entry in results:
+        rows.append({
+            **{c: entry.get(c) for c in COLUMNS if c in entry or c in ("year", "homepage", "doi", "catalog_row")},
+            "size_bytes": Entry.model_validate(entry).total_bytes,
+            "source_kinds": [s["kind"] for s in entry.get("sources", [])],
+            "entry": entry,
+        })
+    return pd.DataFrame(rows, columns=COLUMNS + ["entry"])
+
+
+def info(dataset_id: str) -> Entry:
+    """The validated registry entry of `dataset_id` (a pydantic model; `.model_dump()` for a dict)."""
+    return load_registry().entry(dataset_id)
+
+
+def cite(dataset_id: str, format: str = "bibtex") -> str:  # noqa: A002 - mirrors the CLI option
+    """The entry's citation as BibTeX or plain text."""
+    from .cards import citation_text
+
+    return citation_text(load_registry().get_dict(dataset_id), format)

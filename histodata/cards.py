@@ -1,0 +1,152 @@
+"""Human views of an entry: the `info` card and citations."""
+from __future__ import annotations
+
+import re
+
+from .registry.models import license_restrictions
+
+_LOCATORS = ("record", "article", "collection", "version", "server", "doi", "dataset", "bucket", "region",
+             "endpoint", "prefix", "folder", "file", "resource_key", "api_url", "item", "path", "archive",
+             "competition")
+ACCESS_TEXT = {
+    "open": "open: anonymous download",
+    "registration": "registration: a free account or accepting terms is needed",
+    "request": "request: an application to the data owners is needed",
+    "unavailable": "unavailable: not distributed now",
+}
+
+
+def source_locator(source: dict) -> str:
+    """A short 'where' for a source: its locating fields, or the host of its first URL."""
+    parts = [f"{k}={source[k]}" for k in _LOCATORS if source.get(k)]
+    if not parts and source.get("files"):
+        url = source["files"][0].get("url", "")
+        parts = [url.split("/")[2] if "://" in url else url]
+    return " ".join(parts)
+
+
+def print_card(entry: dict, console) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from .cli import entry_size_text
+
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    rows = [
+        ("id", entry["id"]),
+        ("organs", ", ".join(entry["organs"])),
+        ("stains", ", ".join(entry["stains"])),
+        ("tasks", ", ".join(entry["tasks"])),
+        ("modality", entry["modality"]),
+        ("year", str(entry.get("year", ""))),
+        ("size", " / ".join(x for x in (entry_size_text(entry), (entry.get("size") or {}).get("text")) if x)),
+        ("magnification", entry.get("magnification", "")),
+        ("license", entry["license"]),
+        ("access", ACCESS_TEXT.get(entry["access"], entry["access"])),
+        ("homepage", entry.get("homepage", "")),
+        ("paper", entry.get("paper", "")),
+        ("doi", entry.get("doi", "")),
+        ("catalog row", entry.get("catalog_row", "")),
+    ]
+    for key, value in rows:
+        if value:
+            facts.add_row(key, str(value))
+    console.print(Panel(facts, title=f"[bold]{entry['name']}[/bold]", expand=False))
+    if entry.get("summary"):
+        console.print(entry["summary"], highlight=False)
+    for warning in license_restrictions(entry["license"]):
+        console.print(f"[bold yellow]License warning:[/bold yellow] {entry['license']}: {warning}.")
+    if entry["access"] != "open":
+        console.print(f"\n[bold]Access ({entry['access']}).[/bold] What you must do by hand:")
+        console.print(entry.get("instructions", ""), highlight=False)
+    if entry.get("sources"):
+        console.print("\n[bold]Sources[/bold] (in order of preference):")
+        for n, source in enumerate(entry["sources"], 1):
+            files = source.get("files") or []
+            total = sum(f.get("size") or 0 for f in files)
+            extra = f", {len(files)} file(s)" + (f", {entry_size_text({'size': {'bytes': total}})}" if total else "")
+            console.print(f"  {n}. {source['kind']}: {source_locator(source)}{extra if files else ''}",
+                          highlight=False)
+    for note in entry.get("notes", []):
+        console.print(f"[dim]note: {note}[/dim]", highlight=False)
+    if entry.get("citation"):
+        console.print(f"\n[bold]Cite:[/bold] histodata cite {entry['id']}")
+    how = f"histodata fetch {entry['id']}"
+    if entry["access"] in ("registration", "request", "unavailable"):
+        how += " --from DIR   (DIR: the files you downloaded by hand)"
+    console.print(f"[bold]Fetch:[/bold] {how}", highlight=False)
+
+
+_FIELD = re.compile(r"(\w+)\s*=\s*")
+
+
+def bibtex_fields(bibtex: str) -> dict[str, str]:
+    """Fields of the first BibTeX record (braced or quoted values, nested braces allowed)."""
+    fields: dict[str, str] = {}
+    body = bibtex[bibtex.find(",") + 1:] if "{" in bibtex else bibtex
+    pos = 0
+    while True:
+        match = _FIELD.search(body, pos)
+        if not match:
+            break
+        start = match.end()
+        value, pos = _read_value(body, start)
+        fields[match.group(1).lower()] = re.sub(r"\s+", " ", value.replace("{", "").replace("}", "")).strip()
+    return fields
+
+
+def _read_value(text: str, start: int) -> tuple[str, int]:
+    if start >= len(text):
+        return "", start
+    opener = text[start]
+    if opener == "{":
+        depth = 0
+        for i in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                return text[start + 1:i], i + 1
+        return text[start + 1:], len(text)
+    if opener == '"':
+        end = text.find('"', start + 1)
+        end = len(text) if end == -1 else end
+        return text[start + 1:end], end + 1
+    end = start
+    while end < len(text) and text[end] not in ",}\n":
+        end += 1
+    return text[start:end], end
+
+
+def citation_text(entry: dict, fmt: str = "bibtex") -> str:
+    """The entry's citation as BibTeX (as registered) or as one line of plain text."""
+    bibtex = (entry.get("citation") or "").strip()
+    if fmt == "bibtex":
+        if bibtex:
+            return bibtex
+        return _fallback_bibtex(entry)
+    fields = bibtex_fields(bibtex) if bibtex else {}
+    authors = fields.get("author", "")
+    if authors:
+        names = [a.strip() for a in authors.split(" and ")]
+        authors = ", ".join(names[:3]) + (" et al." if len(names) > 3 else "")
+    parts = [authors, fields.get("title") or entry["name"],
+             fields.get("journal") or fields.get("booktitle") or fields.get("publisher") or "",
+             str(fields.get("year") or entry.get("year") or "")]
+    text = ". ".join(p.rstrip(".") for p in parts if p) + "."
+    doi = fields.get("doi") or entry.get("doi")
+    return f"{text} https://doi.org/{doi}" if doi else text
+
+
+def _fallback_bibtex(entry: dict) -> str:
+    """A @misc record built only from registry facts, for entries without a published BibTeX."""
+    lines = [f"@misc{{{entry['id'].replace('-', '_')},", f"  title = {{{entry['name']}}},"]
+    if entry.get("year"):
+        lines.append(f"  year = {{{entry['year']}}},")
+    if entry.get("doi"):
+        lines.append(f"  doi = {{{entry['doi']}}},")
+    url = entry.get("homepage") or entry.get("paper")
+    if url:
+        lines.append(f"  howpublished = {{\\url{{{url}}}}},")
+    lines.append("  note = {Registry entry of histodata; no published BibTeX recorded}")
+    return "\n".join(lines) + "\n}"

@@ -1,0 +1,66 @@
+"""Every environment variable histodata reads, in one place (read at call time, never cached)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_HOME = "HISTODATA_HOME"
+ENV_REGISTRY = "HISTODATA_REGISTRY"
+ENV_MIRRORS = "HISTODATA_MIRRORS"
+ENV_OFFLINE = "HISTODATA_OFFLINE"
+ENV_CACHE = "HISTODATA_CACHE"
+
+# Credentials, named as each service's own tools name them.
+ENV_ZENODO_TOKEN = "ZENODO_TOKEN"
+ENV_GRAND_CHALLENGE = "GRAND_CHALLENGE_AUTHORIZATION"
+ENV_KAGGLE_USERNAME = "KAGGLE_USERNAME"
+ENV_KAGGLE_KEY = "KAGGLE_KEY"
+ENV_KAGGLE_API_TOKEN = "KAGGLE_API_TOKEN"
+ENV_KAGGLE_CONFIG_DIR = "KAGGLE_CONFIG_DIR"
+ENV_GIRDER_API_KEY = "GIRDER_API_KEY"
+
+SECRET_ENV_VARS = (ENV_ZENODO_TOKEN, ENV_GRAND_CHALLENGE, ENV_KAGGLE_KEY, ENV_KAGGLE_API_TOKEN,
+                   ENV_GIRDER_API_KEY)
+
+APP_NAME = "histodata"
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_root(override: str | os.PathLike | None = None) -> Path:
+    """The data root: `override` (--root), else $HISTODATA_HOME, else the platform data folder."""
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get(ENV_HOME)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def cache_dir() -> Path:
+    """Where histodata keeps caches (the registry index of extra folders, ...)."""
+    env = os.environ.get(ENV_CACHE)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+def extra_registry_dirs() -> list[Path]:
+    """Folders listed in $HISTODATA_REGISTRY (OS path separator), in order."""
+    raw = os.environ.get(ENV_REGISTRY, "")
+    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def mirrors_spec() -> str:
+    return os.environ.get(ENV_MIRRORS, "")
+
+
+def offline() -> bool:
+    """True when $HISTODATA_OFFLINE forbids network access."""
+    return _truthy(os.environ.get(ENV_OFFLINE))

@@ -1,0 +1,58 @@
+"""Errors a user can act on. The CLI prints them as one paragraph, without a traceback."""
+from __future__ import annotations
+
+
+class HistodataError(Exception):
+    """Base of every expected failure: `str(err)` says what went wrong and what to do."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        from .redact import redact
+
+        text = self.message if not self.hint else f"{self.message} {self.hint}"
+        return redact(text)
+
+
+class RegistryError(HistodataError):
+    """An invalid registry file or folder."""
+
+
+class UnknownDatasetError(HistodataError, KeyError):
+    """No entry has this id."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return HistodataError.__str__(self)
+
+
+class DownloadError(HistodataError):
+    """Bytes could not be fetched (network, HTTP status, content that is not the file)."""
+
+
+class ChecksumError(DownloadError):
+    """Bytes arrived but do not match the expected size or checksum."""
+
+
+class CredentialsError(HistodataError):
+    """A service needs credentials that are missing or refused."""
+
+
+class AccessError(HistodataError):
+    """The data needs a manual step (registration, request) or is not distributed now."""
+
+
+class StandardizeError(HistodataError):
+    """Raw files could not be turned into the local layout."""
+
+
+class UnsafeArchiveError(HistodataError):
+    """An archive member would escape its target or is otherwise hostile."""
+
+
+class OfflineError(HistodataError):
+    """A network access was needed while $HISTODATA_OFFLINE is set."""

@@ -1,0 +1,70 @@
+"""One configured HTTP session for every request histodata makes.
+
+It identifies itself (`histodata/<version>`), applies the mirror map to every URL including
+redirect targets, refuses the network in offline mode, and drops credentials when a redirect
+leaves the host they were meant for (storage URLs must never see a token).
+"""
+from __future__ import annotations
+
+import logging
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import constants
+from ._version import __version__
+from .errors import OfflineError
+from .mirrors import apply_mirrors, parse_mirrors
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"histodata/{__version__} (+https://github.com/histodata/histodata)"
+# Headers that carry credentials; removed when a redirect changes host or port.
+SECRET_HEADERS = ("Authorization", "Girder-Token", "Girder-Authorization", "X-Api-Key", "Cookie",
+                  "X-Kaggle-Key", "Private-Token")
+DEFAULT_TIMEOUT = (15, 60)  # connect, read (seconds)
+
+
+class Session(requests.Session):
+    """requests.Session with histodata's user agent, mirror map, offline mode and timeouts."""
+
+    def __init__(self, pool_size: int = 16):
+        super().__init__()
+        self.headers["User-Agent"] = USER_AGENT
+        self._mirrors = parse_mirrors(constants.mirrors_spec())
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def map_url(self, url: str) -> str:
+        return apply_mirrors(url, self._mirrors)
+
+    def request(self, method, url, *args, **kwargs):  # noqa: D102
+        if constants.offline():
+            raise OfflineError(f"network access to {url} refused: {constants.ENV_OFFLINE} is set.",
+                               "Unset it, or use data already on disk.")
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        mapped = self.map_url(url)
+        log.debug("%s %s%s", method, mapped, f" (mirror of {url})" if mapped != url else "")
+        return super().request(method, mapped, *args, **kwargs)
+
+    def get_redirect_target(self, resp):  # noqa: D102 - redirects go through the mirror map too
+        target = super().get_redirect_target(resp)
+        if target is None:
+            return None
+        from urllib.parse import urljoin
+
+        absolute = urljoin(resp.url, target)
+        mapped = self.map_url(absolute)
+        log.debug("redirect %s -> %s", resp.status_code, mapped)
+        return mapped
+
+    def rebuild_auth(self, prepared_request, response):  # noqa: D102
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for header in SECRET_HEADERS:
+                prepared_request.headers.pop(header, None)
+
+
+def new_session(pool_size: int = 16) -> Session:
+    return Session(pool_size=pool_size)

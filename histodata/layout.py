@@ -1,0 +1,95 @@
+"""The one local layout of a dataset (see docs/layout.md): where every part lives on disk.
+
+    <root>/<id>/raw/              files as published (verified)
+    <root>/<id>/images/           standardized images (hard links into raw/ where possible)
+    <root>/<id>/masks/            label masks
+    <root>/<id>/annotations/      QuPath-compatible GeoJSON, level-0 pixel coordinates
+    <root>/<id>/manifest.parquet  one row per sample
+    <root>/<id>/dataset.json      the dataset record: entry snapshot, layout version, class map,
+                                  what was verified (sizes, sha256, source, time, version)
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import constants
+
+LAYOUT_VERSION = 1
+RECORD_NAME = "dataset.json"
+MANIFEST_NAME = "manifest.parquet"
+PARTIAL_DIR = ".partial"      # per-dataset folder for in-progress downloads
+
+
+@dataclass(frozen=True)
+class DatasetPaths:
+    root: Path          # the data root
+    id: str
+
+    @property
+    def base(self) -> Path:
+        return self.root / self.id
+
+    @property
+    def raw(self) -> Path:
+        return self.base / "raw"
+
+    @property
+    def images(self) -> Path:
+        return self.base / "images"
+
+    @property
+    def masks(self) -> Path:
+        return self.base / "masks"
+
+    @property
+    def annotations(self) -> Path:
+        return self.base / "annotations"
+
+    @property
+    def manifest(self) -> Path:
+        return self.base / MANIFEST_NAME
+
+    @property
+    def record(self) -> Path:
+        return self.base / RECORD_NAME
+
+    @property
+    def lock(self) -> Path:
+        return self.base / ".lock"
+
+    def raw_file(self, name: str) -> Path:
+        """The path of a raw file; refuses names that would leave raw/."""
+        path = (self.raw / name).resolve()
+        raw = self.raw.resolve()
+        if path != raw and raw not in path.parents:
+            from .errors import UnsafeArchiveError
+
+            raise UnsafeArchiveError(f"refusing file name {name!r}: it would be written outside {raw}.")
+        return self.raw / name
+
+
+def dataset_paths(dataset_id: str, root: str | os.PathLike | None = None) -> DatasetPaths:
+    return DatasetPaths(constants.data_root(root), dataset_id)
+
+
+def read_record(paths: DatasetPaths) -> dict:
+    """The dataset record, or {} when there is none yet."""
+    try:
+        return json.loads(paths.record.read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def write_record(paths: DatasetPaths, record: dict) -> None:
+    """Write the record atomically; secrets are redacted from everything in it."""
+    from .redact import redact
+
+    paths.base.mkdir(parents=True, exist_ok=True)
+    record = {**record, "layout_version": LAYOUT_VERSION}
+    text = redact(json.dumps(record, indent=2, ensure_ascii=False, default=str))
+    tmp = paths.record.with_name(f".{RECORD_NAME}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, paths.record)

@@ -1,0 +1,1 @@
+"""What exists: the registry of datasets (format, loader, search)."""

@@ -1,0 +1,265 @@
+"""Read the registry: the built-in YAML files plus the folders of $HISTODATA_REGISTRY.
+
+Parsing and validating ~120 YAML files takes a good part of a second, so validated entries
+are kept in a JSON index keyed by a fingerprint of the files' bytes: the wheel ships the
+index of the built-in registry, and indexes of other folders are cached on first use.
+The fast path reads only JSON and never imports pydantic.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import constants
+from ..errors import RegistryError, UnknownDatasetError
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+INDEX_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one registry file."""
+
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
+
+
+def builtin_dir() -> Path:
+    """The built-in registry: inside the installed package, else the source checkout's registry/."""
+    installed = PACKAGE_DIR / "_data" / "registry"
+    if installed.is_dir():
+        return installed
+    return PACKAGE_DIR.parent / "registry"
+
+
+def builtin_index_path() -> Path:
+    return PACKAGE_DIR / "_data" / "registry_index.json"
+
+
+def yaml_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise RegistryError(f"registry folder {folder} does not exist or is not a folder.",
+                            "Check the path (and $HISTODATA_REGISTRY).")
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def read_files(folder: Path) -> tuple[list[tuple[Path, bytes]], str]:
+    """Bytes of every YAML file of `folder` and a fingerprint of all of them."""
+    digest = hashlib.sha256(schema_fingerprint().encode())
+    contents = []
+    for path in yaml_files(folder):
+        data = path.read_bytes()
+        contents.append((path, data))
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return contents, digest.hexdigest()
+
+
+def schema_fingerprint() -> str:
+    """Changes whenever the code that validates and normalises entries changes."""
+    digest = hashlib.sha256(f"index-v{INDEX_FORMAT}".encode())
+    for module in ("models.py", "vocab.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()
+
+
+def _yaml_load(text: bytes) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def _format_location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validate_document(path: Path, data: bytes) -> tuple[dict | None, list[Problem]]:
+    """Parse and validate one file; return (entry as plain dict, problems)."""
+    import yaml
+    from pydantic import ValidationError
+
+    from .models import Entry
+
+    name = str(path)
+    try:
+        document = _yaml_load(data)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(err, "problem", None) or str(err).splitlines()[0]
+        return None, [Problem(name, where, f"not valid YAML: {reason}")]
+    if not isinstance(document, dict):
+        return None, [Problem(name, "", "expected a mapping of fields (id, name, organs, ...)")]
+    try:
+        entry = Entry.model_validate(document)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            message = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "missing":
+                message = "required field is missing"
+            elif "input" in e and e["type"] not in ("value_error",) and not isinstance(e["input"], (dict, list)):
+                message = f"{message} (got {e['input']!r})"
+            problems.append(Problem(name, _format_location(e["loc"]), message))
+        return None, problems
+    problems = []
+    if entry.id != path.stem:
+        problems.append(Problem(name, "id", f"must equal the file name {path.stem!r} (got {entry.id!r})"))
+    return entry_to_dict(entry), problems
+
+
+def entry_to_dict(entry) -> dict:
+    return entry.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def validate_folder(folder: Path) -> tuple[list[dict], list[Problem]]:
+    """Validate every file of a folder; duplicate ids are problems."""
+    contents, _ = read_files(folder)
+    return _validate_contents(contents)
+
+
+def _validate_contents(contents: Iterable[tuple[Path, bytes]]) -> tuple[list[dict], list[Problem]]:
+    entries: list[dict] = []
+    problems: list[Problem] = []
+    seen: dict[str, Path] = {}
+    for path, data in contents:
+        entry, found = validate_document(path, data)
+        problems += found
+        if entry is None:
+            continue
+        if entry["id"] in seen:
+            problems.append(Problem(str(path), "id", f"duplicate id {entry['id']!r} (also in {seen[entry['id']]})"))
+            continue
+        seen[entry["id"]] = path
+        if not found:
+            entries.append(entry)
+    return entries, problems
+
+
+def _read_index(path: Path, fingerprint: str) -> list[dict] | None:
+    try:
+        with open(path, "rb") as handle:
+            index = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if index.get("format") != INDEX_FORMAT or index.get("fingerprint") != fingerprint:
+        return None
+    return index["entries"]
+
+
+def write_index(path: Path, fingerprint: str, entries: list[dict]) -> None:
+    """Write an index atomically (a concurrent reader sees the old file or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"format": INDEX_FORMAT, "fingerprint": fingerprint, "entries": entries},
+                              separators=(",", ":")))
+    os.replace(tmp, path)
+
+
+def load_folder(folder: Path, index_path: Path | None = None) -> list[dict]:
+    """Entries of one folder, through an index when one matches; raise on any problem."""
+    contents, fingerprint = read_files(folder)
+    candidates = [p for p in (index_path, _cache_path(fingerprint)) if p is not None]
+    for candidate in candidates:
+        entries = _read_index(candidate, fingerprint)
+        if entries is not None:
+            return entries
+    entries, problems = _validate_contents(contents)
+    if problems:
+        shown = "\n  ".join(str(p) for p in problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise RegistryError(f"invalid registry folder {folder}:\n  {shown}{more}\n",
+                            "Fix these files (run `histodata registry validate DIR` to re-check).")
+    try:
+        write_index(_cache_path(fingerprint), fingerprint, entries)
+    except OSError as err:  # a read-only cache is not fatal
+        log.debug("could not cache the registry index: %s", err)
+    return entries
+
+
+def _cache_path(fingerprint: str) -> Path:
+    return constants.cache_dir() / f"registry-index-{fingerprint[:24]}.json"
+
+
+class Registry:
+    """All entries, as plain dicts in id order; `entry(id)` gives the validated model."""
+
+    def __init__(self, entries: Iterable[dict]):
+        self._entries = {e["id"]: e for e in entries}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, dataset_id: str) -> bool:
+        return dataset_id in self._entries
+
+    def ids(self) -> list[str]:
+        return sorted(self._entries)
+
+    def dicts(self) -> list[dict]:
+        return [self._entries[i] for i in self.ids()]
+
+    def get_dict(self, dataset_id: str) -> dict:
+        try:
+            return self._entries[dataset_id]
+        except KeyError:
+            raise unknown_id(dataset_id, self.ids()) from None
+
+    def entry(self, dataset_id: str):
+        from .models import Entry
+
+        return Entry.model_validate(self.get_dict(dataset_id))
+
+
+def unknown_id(dataset_id: str, known: list[str]) -> UnknownDatasetError:
+    import difflib
+
+    close = difflib.get_close_matches(dataset_id.lower(), known, n=3, cutoff=0.5)
+    close += [k for k in known if dataset_id.lower() in k and k not in close][: 3 - len(close)]
+    hint = f"Did you mean: {', '.join(close)}?" if close else "Run `histodata search` to list the catalog."
+    return UnknownDatasetError(f"No dataset with id {dataset_id!r}.", hint)
+
+
+_cached: tuple[tuple, Registry] | None = None
+
+
+def load_registry() -> Registry:
+    """The built-in entries, replaced or extended by those of $HISTODATA_REGISTRY's folders."""
+    global _cached
+    extra = constants.extra_registry_dirs()
+    key = tuple(str(p) for p in extra)
+    if _cached and _cached[0] == key:
+        return _cached[1]
+    entries = {e["id"]: e for e in load_folder(builtin_dir(), builtin_index_path())}
+    extra_seen: dict[str, Path] = {}
+    for folder in extra:
+        for entry in load_folder(folder):
+            if entry["id"] in extra_seen:
+                raise RegistryError(f"duplicate id {entry['id']!r} in {folder} and {extra_seen[entry['id']]}.",
+                                    "Each id may appear once among the $HISTODATA_REGISTRY folders.")
+            extra_seen[entry["id"]] = folder
+            entries[entry["id"]] = entry
+    registry = Registry(entries.values())
+    _cached = (key, registry)
+    return registry
+
+
+def clear_cache() -> None:
+    global _cached
+    _cached = None

@@ -1,0 +1,258 @@
+"""The registry entry format v1 as pydantic models (see docs/registry.md)."""
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from . import vocab
+
+FORMAT_VERSION = 1
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+CHECKSUM_ALGORITHMS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+SOURCE_KINDS = ("http", "zenodo", "figshare", "dataverse", "mendeley", "s3", "gdrive", "girder",
+                "grand-challenge", "kaggle", "ftp", "manual")
+# Fields a source of each kind must have (any one of a tuple).
+REQUIRED_SOURCE_FIELDS: dict[str, list[tuple[str, ...]]] = {
+    "zenodo": [("record",)],
+    "figshare": [("article", "collection")],
+    "dataverse": [("server",), ("doi",)],
+    "mendeley": [("dataset",)],
+    "s3": [("bucket",), ("region", "endpoint")],
+    "gdrive": [("folder", "file", "files")],
+    "girder": [("api_url",), ("folder", "item", "path")],
+    "grand-challenge": [("archive",)],
+    "kaggle": [("competition", "dataset")],
+}
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, str_strip_whitespace=True)
+
+
+class FileSpec(_Model):
+    """One file of a source: its path in the raw folder, and what is known of its bytes."""
+
+    name: str = Field(description="path inside the dataset's raw folder, '/'-separated")
+    size: int | None = Field(default=None, ge=0, description="bytes")
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    sha512: str | None = None
+    url: str | None = Field(default=None, description="for http/ftp sources")
+    id: str | None = Field(default=None, description="the provider's file id (Drive, figshare, Girder)")
+
+    @field_validator("name")
+    @classmethod
+    def _relative_path(cls, value: str) -> str:
+        parts = value.replace("\\", "/").split("/")
+        if value.startswith("/") or any(p in ("", ".", "..") for p in parts) or ":" in parts[0]:
+            raise ValueError(f"must be a relative '/'-separated path without '..' (got {value!r})")
+        return value
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_string(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _checksums_are_hex(self) -> "FileSpec":
+        for algorithm, length in CHECKSUM_ALGORITHMS.items():
+            value = getattr(self, algorithm)
+            if value is None:
+                continue
+            value = value.lower()
+            if len(value) != length or not _HEX.match(value):
+                raise ValueError(f"{algorithm} must be {length} hexadecimal characters (got {value!r})")
+            setattr(self, algorithm, value)
+        return self
+
+    @property
+    def checksums(self) -> dict[str, str]:
+        return {a: getattr(self, a) for a in CHECKSUM_ALGORITHMS if getattr(self, a)}
+
+
+class Source(_Model):
+    """One complete way to get the files (a mirror). Kind-specific fields locate the data."""
+
+    kind: Literal[SOURCE_KINDS]  # type: ignore[valid-type]
+    files: list[FileSpec] | None = None
+    notes: str | None = None
+    record: str | None = Field(default=None, description="zenodo record id")
+    article: int | None = Field(default=None, description="figshare article id")
+    collection: int | None = Field(default=None, description="figshare collection id")
+    version: int | str | None = Field(default=None, description="figshare/mendeley version")
+    server: str | None = Field(default=None, description="dataverse base URL")
+    doi: str | None = Field(default=None, description="dataverse persistent id")
+    dataset: str | None = Field(default=None, description="mendeley id or kaggle owner/slug")
+    bucket: str | None = None
+    region: str | None = None
+    endpoint: str | None = None
+    prefix: str | None = None
+    folder: str | None = Field(default=None, description="gdrive/girder folder id")
+    file: str | None = Field(default=None, description="gdrive file id")
+    resource_key: str | None = None
+    api_url: str | None = Field(default=None, description="girder API root, e.g. https://host/api/v1")
+    item: str | None = Field(default=None, description="girder item id")
+    path: str | None = Field(default=None, description="girder resource path")
+    archive: str | None = Field(default=None, description="grand-challenge archive slug or id")
+    competition: str | None = Field(default=None, description="kaggle competition slug")
+
+    @field_validator("record", mode="before")
+    @classmethod
+    def _record_as_string(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("record")
+    @classmethod
+    def _record_digits(cls, value: str | None) -> str | None:
+        if value is not None and not value.isdigit():
+            raise ValueError(f"a zenodo record id is a string of digits (got {value!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _has_locating_fields(self) -> "Source":
+        for options in REQUIRED_SOURCE_FIELDS.get(self.kind, []):
+            if not any(getattr(self, name, None) for name in options):
+                raise ValueError(f"a {self.kind} source needs {' or '.join(options)}")
+        if self.kind in ("http", "ftp"):
+            missing = [f.name for f in self.files or [] if not f.url]
+            if not self.files or missing:
+                raise ValueError(f"every file of a {self.kind} source needs a url"
+                                 + (f" (missing for {missing[0]})" if missing else ""))
+        names = [f.name for f in self.files or []]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate file name {duplicates[0]!r}")
+        return self
+
+
+class Standardize(_Model):
+    """Which standardizer turns the raw files into the local layout, and its options."""
+
+    with_: str = Field(alias="with", description="standardizer name")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Provenance(_Model):
+    what: str
+    source: str
+
+
+class SizeInfo(_Model):
+    bytes: int | None = Field(default=None, ge=0)
+    images: int | None = Field(default=None, ge=0)
+    slides: int | None = Field(default=None, ge=0)
+    patients: int | None = Field(default=None, ge=0)
+    text: str | None = Field(default=None, description="the size as published")
+
+
+def _vocabulary_list(kind: str):
+    def check(value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise ValueError(f"expected a non-empty list of {kind} terms")
+        terms = [vocab.normalize(kind, str(v)) for v in value]
+        return list(dict.fromkeys(terms))
+
+    return check
+
+
+class Entry(_Model):
+    """One dataset of the registry."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    catalog_row: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    summary: str | None = None
+    organs: list[str]
+    stains: list[str]
+    tasks: list[str]
+    modality: str
+    year: int | None = Field(default=None, ge=1900, le=2100)
+    license: str = "unknown"
+    license_url: str | None = None
+    access: str
+    homepage: str | None = None
+    paper: str | None = None
+    doi: str | None = None
+    paper_doi: str | None = None
+    citation: str | None = None
+    instructions: str | None = None
+    size: SizeInfo | None = None
+    magnification: str | None = None
+    mpp: float | None = Field(default=None, gt=0)
+    scanner: str | None = None
+    image_size: str | None = None
+    content: str | None = None
+    classes: list[str] | dict[str, Any] | None = None
+    species: str | None = None
+    related: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    standardize: Standardize | None = None
+    provenance: list[Provenance] = Field(default_factory=list)
+
+    _organs = field_validator("organs", mode="before")(_vocabulary_list("organ"))
+    _stains = field_validator("stains", mode="before")(_vocabulary_list("stain"))
+    _tasks = field_validator("tasks", mode="before")(_vocabulary_list("task"))
+
+    @field_validator("modality", "access", mode="before")
+    @classmethod
+    def _single_term(cls, value: Any, info) -> str:
+        return vocab.normalize(info.field_name, str(value))
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _year_int(cls, value: Any) -> Any:
+        return int(value) if isinstance(value, str) and value.isdigit() else value
+
+    @field_validator("doi", "paper_doi")
+    @classmethod
+    def _bare_doi(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", value, flags=re.I)
+        if not value.startswith("10."):
+            raise ValueError(f"a DOI starts with '10.' (got {value!r})")
+        return value
+
+    @field_validator("notes", "aliases", "related", mode="before")
+    @classmethod
+    def _string_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _gated_entries_explain(self) -> "Entry":
+        if self.access != "open" and not self.instructions:
+            raise ValueError(f"an entry with access {self.access!r} needs `instructions` "
+                             "telling a person what to do by hand")
+        return self
+
+    # ----- derived facts, used by the surfaces -----
+    @property
+    def total_bytes(self) -> int | None:
+        """Published total size, else the sum of the first source whose every file has a size."""
+        if self.size and self.size.bytes:
+            return self.size.bytes
+        for source in self.sources:
+            if source.files and all(f.size is not None for f in source.files):
+                return sum(f.size for f in source.files)  # type: ignore[misc]
+        return None
+
+
+def license_restrictions(license_id: str) -> list[str]:
+    """Human warnings for a license id: non-commercial, no-derivatives, share-alike."""
+    upper = (license_id or "").upper()
+    warnings = []
+    if "-NC" in upper or "NONCOMMERCIAL" in upper.replace(" ", "") or "NON-COMMERCIAL" in upper:
+        warnings.append("non-commercial use only")
+    if "-ND" in upper or "NODERIV" in upper.replace(" ", ""):
+        warnings.append("no derivatives")
+    if "-SA" in upper:
+        warnings.append("share-alike")
+    return warnings

@@ -1,0 +1,73 @@
+"""The mirror map and the shared HTTP session, against a real local server."""
+import http.server
+import threading
+
+import pytest
+
+from histodata.errors import HistodataError, OfflineError
+from histodata.http import USER_AGENT, new_session
+from histodata.mirrors import apply_mirrors, parse_mirrors
+
+
+def test_longest_prefix_wins_and_boundaries_hold():
+    pairs = parse_mirrors("https://zenodo.org=http://127.0.0.1:1 ; https://zenodo.org/api=http://127.0.0.1:2/x")
+    assert apply_mirrors("https://zenodo.org/api/records/1", pairs) == "http://127.0.0.1:2/x/records/1"
+    assert apply_mirrors("https://zenodo.org/records/1", pairs) == "http://127.0.0.1:1/records/1"
+    assert apply_mirrors("https://zenodo.org.evil.com/x", pairs) == "https://zenodo.org.evil.com/x"
+    assert apply_mirrors("https://other.org/x", pairs) == "https://other.org/x"
+
+
+def test_bad_mirror_spec_is_a_clear_error():
+    with pytest.raises(HistodataError, match="ORIGINAL=REPLACEMENT"):
+        parse_mirrors("https://zenodo.org")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    seen: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        Handler.seen.append((self.path, dict(self.headers)))
+        if self.path == "/start":
+            self.send_response(302)
+            self.send_header("Location", "https://storage.example.com/bytes")
+            self.end_headers()
+            return
+        body = b"payload"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def two_servers():
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    Handler.seen = []
+    yield [f"http://127.0.0.1:{s.server_address[1]}" for s in servers]
+    for server in servers:
+        server.shutdown()
+
+
+def test_redirect_targets_go_through_mirrors_and_lose_credentials(two_servers, monkeypatch):
+    api, storage = two_servers
+    monkeypatch.setenv("HISTODATA_MIRRORS", f"https://api.example.com={api} https://storage.example.com={storage}")
+    session = new_session()
+    response = session.get("https://api.example.com/start", headers={"Girder-Token": "s3cret-token",
+                                                                     "Authorization": "Bearer s3cret-token"})
+    assert response.content == b"payload"
+    (first_path, first_headers), (second_path, second_headers) = Handler.seen
+    assert (first_path, second_path) == ("/start", "/bytes")
+    assert first_headers["Girder-Token"] == "s3cret-token"
+    assert "Girder-Token" not in second_headers and "Authorization" not in second_headers
+    assert second_headers["User-Agent"] == USER_AGENT
+
+
+def test_offline_mode_refuses_requests(monkeypatch):
+    monkeypatch.setenv("HISTODATA_OFFLINE", "1")
+    with pytest.raises(OfflineError, match="HISTODATA_OFFLINE"):
+        new_session().get("https://zenodo.org/api/records/1")
