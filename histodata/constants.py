@@ -9,6 +9,8 @@ ENV_REGISTRY = "HISTODATA_REGISTRY"
 ENV_MIRRORS = "HISTODATA_MIRRORS"
 ENV_OFFLINE = "HISTODATA_OFFLINE"
 ENV_CACHE = "HISTODATA_CACHE"
+ENV_RETRIES = "HISTODATA_RETRIES"   # total tries per request (download engine, API calls)
+ENV_BACKOFF = "HISTODATA_BACKOFF"   # base backoff delay in seconds (doubles per failure, jittered)
 
 # Credentials, named as each service's own tools name them.
 ENV_ZENODO_TOKEN = "ZENODO_TOKEN"
@@ -64,3 +66,20 @@ def mirrors_spec() -> str:
 def offline() -> bool:
     """True when $HISTODATA_OFFLINE forbids network access."""
     return _truthy(os.environ.get(ENV_OFFLINE))
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, "").strip() or default)
+    except ValueError:
+        return default
+
+
+def retry_tries(default: int) -> int:
+    """Total tries per request: $HISTODATA_RETRIES, else `default`."""
+    return int(_env_number(ENV_RETRIES, default))
+
+
+def retry_backoff(default: float) -> float:
+    """Base backoff delay in seconds: $HISTODATA_BACKOFF, else `default`."""
+    return _env_number(ENV_BACKOFF, default)
