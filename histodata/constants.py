@@ -11,6 +11,9 @@ ENV_OFFLINE = "HISTODATA_OFFLINE"
 ENV_CACHE = "HISTODATA_CACHE"
 ENV_RETRIES = "HISTODATA_RETRIES"   # total tries per request (download engine, API calls)
 ENV_BACKOFF = "HISTODATA_BACKOFF"   # base backoff delay in seconds (doubles per failure, jittered)
+ENV_ARCHIVE_MAX_BYTES = "HISTODATA_ARCHIVE_MAX_BYTES"      # bomb guard: most bytes an archive may expand to
+ENV_ARCHIVE_MAX_RATIO = "HISTODATA_ARCHIVE_MAX_RATIO"      # bomb guard: most uncompressed/compressed ratio
+ENV_ARCHIVE_MAX_MEMBERS = "HISTODATA_ARCHIVE_MAX_MEMBERS"  # bomb guard: most members in one archive
 
 # Credentials, named as each service's own tools name them.
 ENV_ZENODO_TOKEN = "ZENODO_TOKEN"
@@ -83,3 +86,8 @@ def retry_tries(default: int) -> int:
 def retry_backoff(default: float) -> float:
     """Base backoff delay in seconds: $HISTODATA_BACKOFF, else `default`."""
     return _env_number(ENV_BACKOFF, default)
+
+
+def archive_limit(name: str, default: float) -> float:
+    """An archive bomb-guard limit from the environment variable `name`, else `default`."""
+    return _env_number(name, default)
