@@ -212,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     for algorithm in ("md5", "sha1", "sha256", "sha512"):
         p.add_argument(f"--{algorithm}", metavar="HEX", help=f"expected {algorithm}")
     p.add_argument("--size", type=int, help="expected size in bytes")
+    p.add_argument("--header", action="append", metavar="'NAME: VALUE'",
+                   help="extra request header, e.g. an Authorization (never printed or logged; repeatable)")
+    p.add_argument("--allow-html", action="store_true", help="accept an HTML answer (the file really is HTML)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(handler=cmd_download)

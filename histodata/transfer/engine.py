@@ -1,0 +1,230 @@
+"""Download one file: streamed, hashed in one pass, verified, renamed atomically, resumable."""
+from __future__ import annotations
+
+import errno
+import logging
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..errors import ChecksumError, DownloadError
+from ..http import SECRET_HEADERS, new_session
+from ..redact import register_secret
+from . import sanity
+from .ftp_transport import open_ftp
+from .hashing import StreamHasher, mismatches, normalize_checksums
+from .http_transport import open_http
+from .models import DownloadResult
+from .partial import Partial, PartialState
+from .progress import TransferDisplay
+from .retry import RetryableError, RetryPolicy
+from .transport import Body, RestartFromZero, display_url
+
+log = logging.getLogger(__name__)
+
+SPACE_MARGIN = 16 << 20       # keep this much free beyond the expected size
+MAX_RESTARTS = 3              # restarts from zero within one run (file changing under us)
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def download(url: str, path, checksums: dict[str, str] | None = None, size: int | None = None,
+             headers: dict[str, str] | None = None, *, session=None, quiet: bool | None = None,
+             allow_html: bool = False, policy: RetryPolicy | None = None,
+             display: TransferDisplay | None = None, cancel: threading.Event | None = None) -> DownloadResult:
+    """Download `url` to `path`, verified against `size` and `checksums` ({"md5": hex, ...}).
+
+    Bytes stream into a per-process partial file beside `path` while every expected algorithm
+    plus sha256 is computed; only verified bytes are renamed into place. An interrupted download
+    resumes on the next call. Raises DownloadError, or ChecksumError for wrong bytes.
+    """
+    job = _Download(url, Path(path).expanduser().absolute(), normalize_checksums(checksums), size,
+                    dict(headers or {}), session or new_session(), allow_html,
+                    policy or RetryPolicy.from_env(), cancel)
+    if display is not None:
+        return job.run(display)
+    with TransferDisplay(quiet) as own_display:
+        return job.run(own_display)
+
+
+class _Download:
+    """The state of one download while it runs."""
+
+    def __init__(self, url, target: Path, expected: dict[str, str], size: int | None, headers: dict,
+                 session, allow_html: bool, policy: RetryPolicy, cancel: threading.Event | None):
+        self.url, self.target, self.expected, self.size = url, target, expected, size
+        self.headers, self.session, self.allow_html, self.policy = headers, session, allow_html, policy
+        self.cancel = cancel
+        self.shown_url = display_url(url)
+        self.is_ftp = urlsplit(url).scheme.lower() == "ftp"
+        for name, value in headers.items():
+            if name.lower() in {h.lower() for h in SECRET_HEADERS}:
+                register_secret(value.split(" ", 1)[-1])
+                register_secret(value)
+
+    # -- the whole job ---------------------------------------------------------------------
+    def run(self, display: TransferDisplay) -> DownloadResult:
+        with Partial(self.target, PartialState(self.url, self.size, self.expected)) as partial:
+            self.partial, self.display = partial, display
+            resumed_from = self._kept_bytes()
+            self.handle = display.start_file(self.target.name, self.size, resumed_from)
+            try:
+                hashes, resumed_from = self._fetch_with_fallback(resumed_from)
+            except ChecksumError:
+                partial.discard()
+                raise
+            except BaseException:
+                partial.discard_if_empty()
+                raise
+            finally:
+                display.finish_file(self.handle)
+            size = partial.size
+            partial.commit()
+        log.debug("saved %s (%d bytes, resumed from %d)", self.target, size, resumed_from)
+        return DownloadResult(path=self.target, size=size, hashes=hashes, verified=sorted(self.expected),
+                              resumed_from=resumed_from, url=self.url)
+
+    def _kept_bytes(self) -> int:
+        """Bytes of a claimed partial usable for resuming (0 = start from scratch)."""
+        kept, state = self.partial.size, self.partial.state
+        trustworthy = state.etag or state.last_modified or self.expected
+        too_big = self.size is not None and kept > self.size
+        if kept and (not trustworthy or too_big):
+            self.partial.restart()
+            return 0
+        ensure_free_space(self.target.parent, None if self.size is None else self.size - kept)
+        return kept
+
+    def _fetch_with_fallback(self, kept: int) -> tuple[dict[str, str], int]:
+        """Hashes and bytes resumed; kept bytes that fail verification get one fresh download."""
+        try:
+            return self._fetch_and_verify(kept), kept
+        except ChecksumError:
+            if not kept:
+                raise
+        log.warning("%s: the bytes kept from an earlier run did not verify; downloading again from zero",
+                    self.target.name)
+        self.display.rewind(self.handle, self.partial.size)
+        self.partial.restart()
+        return self._fetch_and_verify(0), 0
+
+    def _fetch_and_verify(self, kept: int) -> dict[str, str]:
+        if not kept and self.partial.size:
+            self.partial.restart()
+        hasher = StreamHasher(self.expected)
+        try:
+            hasher.update_from_file(self.partial.path, kept)
+            hasher = self._receive(hasher)
+            hashes = hasher.hexdigests()
+        finally:
+            hasher.close()
+        self._verify(self.partial.size, hashes)
+        return hashes
+
+    # -- attempts ---------------------------------------------------------------------------
+    def _receive(self, hasher: StreamHasher) -> StreamHasher:
+        """Stream until the file is complete, retrying and restarting as needed; the final hasher."""
+        failures = restarts = 0
+        while True:
+            try:
+                return self._attempt(hasher)
+            except RestartFromZero as why:
+                restarts += 1
+                if restarts > MAX_RESTARTS:
+                    raise DownloadError(f"{self.shown_url} keeps changing while it downloads ({why}).",
+                                        "Try again later.") from None
+                log.info("%s: %s; restarting from zero", self.shown_url, why)
+                hasher = self._start_over(hasher)
+            except RetryableError as error:
+                failures += 1
+                self.policy.wait(failures, error)
+
+    def _start_over(self, hasher: StreamHasher) -> StreamHasher:
+        hasher.close()
+        self.display.rewind(self.handle, self.partial.size)
+        self.partial.restart()
+        return StreamHasher(self.expected)
+
+    def _attempt(self, hasher: StreamHasher) -> StreamHasher:
+        offset = self.partial.size
+        with self._open(offset) as body:
+            if offset and not body.start:
+                hasher = self._start_over(hasher)
+            self._check_announced_size(body)
+            self._remember_validators(body)
+            received = self._write(body, hasher)
+        if body.total is not None and body.start + received < body.total:
+            raise RetryableError(f"{self.shown_url}: the body ended after {body.start + received} of "
+                                 f"{body.total} bytes", "Run the command again to resume.")
+        if not self.partial.size and self.size != 0:
+            raise sanity.empty_body_error(self.shown_url, 200)
+        return hasher
+
+    def _open(self, offset: int) -> Body:
+        state = self.partial.state
+        mapped = self.session.map_url(self.url) if hasattr(self.session, "map_url") else self.url
+        if self.is_ftp:
+            return open_ftp(mapped, offset=offset, last_modified=state.last_modified)
+        return open_http(self.session, self.url, offset=offset, etag=state.etag,
+                         last_modified=state.last_modified, headers=self.headers, allow_html=self.allow_html)
+
+    def _check_announced_size(self, body: Body) -> None:
+        if self.size is not None and body.total is not None and body.total != self.size:
+            raise ChecksumError(f"{self.shown_url} is {body.total} bytes on the server but {self.size} "
+                                "were expected; nothing was saved.",
+                                "The file changed upstream or the registry entry is out of date.")
+        if body.total is not None and self.size is None:
+            ensure_free_space(self.target.parent, body.total - body.start)
+
+    def _remember_validators(self, body: Body) -> None:
+        state = self.partial.state
+        if (body.etag, body.last_modified) != (state.etag, state.last_modified):
+            state.etag, state.last_modified = body.etag, body.last_modified
+            self.partial.save()
+
+    def _write(self, body: Body, hasher: StreamHasher) -> int:
+        """Append the body to the partial file and the hasher; returns the bytes received."""
+        received = 0
+        limit = None if self.size is None else self.size - body.start
+        try:
+            with open(self.partial.path, "ab") as out:
+                for chunk in body.chunks:
+                    if self.cancel is not None and self.cancel.is_set():
+                        raise KeyboardInterrupt
+                    out.write(chunk)
+                    hasher.update(chunk)
+                    received += len(chunk)
+                    self.display.advance(self.handle, len(chunk))
+                    if limit is not None and received > limit:
+                        raise ChecksumError(f"{self.shown_url} sent more than the expected {self.size} "
+                                            "bytes; nothing was saved.",
+                                            "The file changed upstream or the registry entry is out of date.")
+        except OSError as err:
+            if err.errno in _DISK_FULL:
+                raise DownloadError(f"disk full while writing {self.target} ({err.strerror}); the "
+                                    f"{self.partial.size} bytes received are kept.",
+                                    "Free some space and run the same command again to resume.") from None
+            raise
+        return received
+
+    def _verify(self, size: int, hashes: dict[str, str]) -> None:
+        if self.size is not None and size != self.size:
+            raise ChecksumError(f"{self.target.name}: got {size} bytes, expected {self.size}; nothing "
+                                "was saved.", "The file changed upstream or the registry entry is out of date.")
+        failed = mismatches(self.expected, hashes)
+        if failed:
+            raise ChecksumError(f"{self.target.name} from {self.shown_url} failed verification: "
+                                f"{'; '.join(failed)}; nothing was saved.",
+                                "The download was corrupted or the file changed upstream; run again, and "
+                                "report the entry if it persists.")
+
+
+def ensure_free_space(folder: Path, needed: int | None) -> None:
+    """Fail early when `folder`'s file system cannot hold `needed` more bytes."""
+    if not needed or needed <= 0:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if free < needed + SPACE_MARGIN:
+        raise DownloadError(f"not enough free space in {folder}: {needed} bytes needed, {free} free.",
+                            "Free some space or choose another target folder.")

@@ -1,0 +1,191 @@
+"""The partial file of one target: a lock, this process's own temporary name, resumable state.
+
+Layout beside the target `<dir>/<name>`:
+
+* `.<name>.lock` — a `filelock` lock held while this process works on the target;
+* `.<name>.<pid>-<random>.partial` — bytes received so far, written only by its owner;
+* `.<name>.<pid>-<random>.partial.json` — what the bytes are: url, validators, expectations.
+
+A leftover partial (a crash, `kill -9`, Ctrl-C, a full disk) is claimed by the next run with an
+atomic rename into its own name, so even with a broken lock two processes never share bytes.
+"""
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import logging
+import os
+import re
+import secrets
+import socket
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".partial"
+STALE_SECONDS = 120  # a partial untouched this long has no live writer
+_TOKEN = re.compile(r"[0-9]+-[0-9a-f]{8}")
+
+
+@dataclass
+class PartialState:
+    """What the bytes of a partial file are (the sidecar JSON)."""
+
+    url: str
+    size: int | None = None
+    checksums: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+
+    def compatible_with(self, other: "PartialState") -> bool:
+        """Same URL and no contradicting expected size or checksum."""
+        if self.url != other.url:
+            return False
+        if None not in (self.size, other.size) and self.size != other.size:
+            return False
+        return all(other.checksums.get(k, v) == v for k, v in self.checksums.items())
+
+
+def _read_state(path: Path) -> PartialState | None:
+    try:
+        return PartialState(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _possibly_active(partial: Path, state: PartialState) -> bool:
+    """True when another live process may still be writing `partial` (only with a broken lock)."""
+    try:
+        recent = time.time() - partial.stat().st_mtime < STALE_SECONDS
+    except OSError:
+        return False
+    if not recent or state.pid == os.getpid() and state.host == socket.gethostname():
+        return False
+    return state.host != socket.gethostname() or _pid_alive(state.pid)
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+class Partial:
+    """Context manager: holds the target's lock; owns one partial file and its sidecar."""
+
+    def __init__(self, target: Path, state: PartialState):
+        self.target = target
+        self.state = state
+        token = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.path = target.with_name(f".{target.name}.{token}{SUFFIX}")
+        self.sidecar = self.path.with_name(self.path.name + ".json")
+        self._lock = FileLock(str(target.with_name(f".{target.name}.lock")))
+
+    # -- lock -------------------------------------------------------------------------------
+    def __enter__(self) -> "Partial":
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            log.warning("waiting for another histodata process downloading %s", self.target)
+            self._lock.acquire()
+        try:
+            self._claim_leftover()
+            self.path.touch()
+            self.save()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def save(self) -> None:
+        """Write the sidecar atomically (a kill never leaves half a JSON)."""
+        tmp = self.sidecar.with_name(self.sidecar.name + ".tmp")
+        tmp.write_text(json.dumps(asdict(self.state)))
+        os.replace(tmp, self.sidecar)
+
+    def restart(self) -> None:
+        """Forget the bytes (the server ignored Range or the file changed upstream)."""
+        self.path.write_bytes(b"")
+        self.state.etag = self.state.last_modified = None
+        self.save()
+
+    def commit(self) -> None:
+        """Move the verified bytes under the final name, atomically."""
+        os.replace(self.path, self.target)
+        _remove(self.sidecar)
+
+    def discard(self) -> None:
+        _remove(self.path, self.sidecar)
+
+    def discard_if_empty(self) -> None:
+        """Drop a partial with nothing worth keeping for a resume."""
+        if not self.size:
+            self.discard()
+
+    # -- leftovers ----------------------------------------------------------------------------
+    def _leftovers(self) -> list[tuple[Path, PartialState | None]]:
+        prefix = f".{self.target.name}."
+        found = []
+        for partial in self.target.parent.glob(glob.escape(prefix) + "*" + SUFFIX):
+            if not _TOKEN.fullmatch(partial.name[len(prefix):-len(SUFFIX)]):
+                continue  # the partial of another target whose name starts like ours
+            sidecar = partial.with_name(partial.name + ".json")
+            found.append((partial, _read_state(sidecar)))
+        return found
+
+    def _claim_leftover(self) -> None:
+        """Take over the largest compatible leftover partial; delete the unusable ones."""
+        usable = []
+        for partial, state in self._leftovers():
+            if state is not None and _possibly_active(partial, state):
+                log.warning("leaving %s alone: process %s on %s may still write it", partial, state.pid,
+                            state.host)
+                continue
+            if state is not None and state.compatible_with(self.state):
+                usable.append((partial.stat().st_size, partial, state))
+            else:
+                _remove(partial, partial.with_name(partial.name + ".json"))
+        usable.sort(key=lambda item: item[0], reverse=True)
+        for number, (_size, partial, state) in enumerate(usable):
+            if number == 0 and self._take(partial):
+                self.state.etag, self.state.last_modified = state.etag, state.last_modified
+            else:
+                _remove(partial, partial.with_name(partial.name + ".json"))
+
+    def _take(self, partial: Path) -> bool:
+        try:
+            os.rename(partial, self.path)
+        except FileNotFoundError:  # someone else claimed it first
+            return False
+        _remove(partial.with_name(partial.name + ".json"))
+        log.debug("resuming from %s (%d bytes)", partial.name, self.size)
+        return True

@@ -1,0 +1,79 @@
+"""One progress display for one or many downloads: rich on a terminal, nothing otherwise."""
+from __future__ import annotations
+
+import sys
+import threading
+
+LARGE_FILE = 8 << 20  # files at least this big (or of unknown size) get their own bar
+
+
+def is_quiet(quiet: bool | None) -> bool:
+    """`None` means: quiet unless standard error is a terminal."""
+    return (not sys.stderr.isatty()) if quiet is None else bool(quiet)
+
+
+class TransferDisplay:
+    """Overall bytes/files plus a bar per large file. Thread-safe; a no-op when quiet."""
+
+    def __init__(self, quiet: bool | None = None, files: int = 1, total_bytes: int | None = None):
+        self._progress = None if is_quiet(quiet) else _rich_progress()
+        self._files = files
+        self._done = 0
+        self._lock = threading.Lock()
+        self._overall = None
+        if self._progress is not None and files > 1:
+            self._overall = self._progress.add_task(self._overall_text(), total=total_bytes or None)
+
+    def __enter__(self) -> "TransferDisplay":
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def _overall_text(self) -> str:
+        return f"{self._done}/{self._files} files"
+
+    def start_file(self, name: str, total: int | None, completed: int = 0):
+        """A handle for `advance`; a bar is shown for a single or large file."""
+        if self._progress is None:
+            return None
+        if self._overall is not None and completed:
+            self._progress.advance(self._overall, completed)
+        if self._overall is not None and total is not None and total < LARGE_FILE:
+            return None
+        return self._progress.add_task(name, total=total, completed=completed)
+
+    def advance(self, handle, nbytes: int) -> None:
+        if self._progress is None:
+            return
+        if handle is not None:
+            self._progress.advance(handle, nbytes)
+        if self._overall is not None:
+            self._progress.advance(self._overall, nbytes)
+
+    def rewind(self, handle, nbytes: int) -> None:
+        """Take back bytes counted for a download that restarted from zero."""
+        self.advance(handle, -nbytes)
+
+    def finish_file(self, handle) -> None:
+        if self._progress is None:
+            return
+        if handle is not None and self._overall is not None:
+            self._progress.remove_task(handle)
+        with self._lock:
+            self._done += 1
+        if self._overall is not None:
+            self._progress.update(self._overall, description=self._overall_text())
+
+
+def _rich_progress():
+    from rich.console import Console
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                               TransferSpeedColumn)
+
+    return Progress(TextColumn("[bold]{task.description}", table_column=None), BarColumn(),
+                    DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=False, refresh_per_second=5)

@@ -1,0 +1,36 @@
+"""What a transport (HTTP, FTP) hands the engine: a body positioned at an offset."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+
+class RestartFromZero(Exception):
+    """The kept bytes cannot be continued (file changed upstream, unusable range answer)."""
+
+
+@dataclass
+class Body:
+    """A response body: `start` is the offset its first byte belongs at (0 = whole file)."""
+
+    start: int
+    total: int | None                     # the size of the whole file, when the server says it
+    chunks: Iterator[bytes]
+    etag: str | None = None
+    last_modified: str | None = None
+    close: Callable[[], None] = field(default=lambda: None)
+
+    def __enter__(self) -> "Body":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def display_url(url: str) -> str:
+    """The URL without user:password@ (for messages and logs)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

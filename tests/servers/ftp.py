@@ -1,0 +1,49 @@
+"""A pyftpdlib FTP server on 127.0.0.1 serving a folder read-only to anonymous users
+(SIZE, MDTM and REST supported, like GigaDB's FTP mirror)."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+
+
+class FTPServer:
+    """`with FTPServer(folder) as ftp: ftp.url_for("a.bin")` -> ftp://127.0.0.1:PORT/a.bin"""
+
+    def __init__(self, root: str | Path, read_limit: int = 0):
+        self.read_limit = read_limit  # bytes/s sent to clients (0 = unthrottled)
+        self.root = Path(root).absolute()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def url_for(self, name: str) -> str:
+        return f"{self.url}/{name}"
+
+    def __enter__(self) -> "FTPServer":
+        from pyftpdlib.authorizers import DummyAuthorizer
+        from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
+        from pyftpdlib.servers import ThreadedFTPServer
+
+        logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+        authorizer = DummyAuthorizer()
+        authorizer.add_anonymous(str(self.root), perm="elr")
+        handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "passive_ports": None})
+        if self.read_limit:
+            handler.dtp_handler = type("Throttled", (ThrottledDTPHandler,), {"read_limit": self.read_limit})
+        self.server = ThreadedFTPServer(("127.0.0.1", 0), handler)
+        self.url = f"ftp://127.0.0.1:{self.server.address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"timeout": 0.1},
+                                       daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.close_all()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def ftp_server(tmp_path):
+    with FTPServer(tmp_path / "ftp") as server:
+        yield server
