@@ -25,6 +25,17 @@ def source_locator(source: dict) -> str:
     return " ".join(parts)
 
 
+def size_line(entry: dict) -> str:
+    """Bytes (published or summed from files), counts, and the size as published, without repeats."""
+    from .cli import entry_size_text
+
+    size = entry.get("size") or {}
+    parts = [entry_size_text(entry)]
+    parts += [f"{size[k]:,} {k}" for k in ("slides", "images", "patients") if size.get(k)]
+    parts.append(size.get("text") or "")
+    return "; ".join(dict.fromkeys(p for p in parts if p))
+
+
 def print_card(entry: dict, console) -> None:
     from rich.panel import Panel
     from rich.table import Table
@@ -41,7 +52,7 @@ def print_card(entry: dict, console) -> None:
         ("tasks", ", ".join(entry["tasks"])),
         ("modality", entry["modality"]),
         ("year", str(entry.get("year", ""))),
-        ("size", " / ".join(x for x in (entry_size_text(entry), (entry.get("size") or {}).get("text")) if x)),
+        ("size", size_line(entry)),
         ("magnification", entry.get("magnification", "")),
         ("license", entry["license"]),
         ("access", ACCESS_TEXT.get(entry["access"], entry["access"])),
@@ -69,8 +80,10 @@ def print_card(entry: dict, console) -> None:
             extra = f", {len(files)} file(s)" + (f", {entry_size_text({'size': {'bytes': total}})}" if total else "")
             console.print(f"  {n}. {source['kind']}: {source_locator(source)}{extra if files else ''}",
                           highlight=False)
-    for note in entry.get("notes", []):
-        console.print(f"[dim]note: {note}[/dim]", highlight=False)
+    if entry.get("notes"):
+        console.print("\n[bold]Notes[/bold]")
+        for note in entry["notes"]:
+            console.print(f"  - {note}", highlight=False, style="dim")
     if entry.get("citation"):
         console.print(f"\n[bold]Cite:[/bold] histodata cite {entry['id']}")
     how = f"histodata fetch {entry['id']}"

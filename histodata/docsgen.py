@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import json
 
-from .cards import ACCESS_TEXT, source_locator
+from .cards import ACCESS_TEXT, size_line, source_locator
 from .cli import entry_size_text, human_size
 from .registry.models import license_restrictions
 
@@ -138,8 +138,7 @@ def _facts_table(entry: dict) -> str:
     rows = [
         ("id", f"`{entry['id']}`"), ("organs", ", ".join(entry["organs"])), ("stains", ", ".join(entry["stains"])),
         ("tasks", ", ".join(entry["tasks"])), ("modality", entry["modality"]), ("year", entry.get("year")),
-        ("size", " / ".join(x for x in (entry_size_text(entry), size.get("text")) if x)),
-        ("images", size.get("images")), ("slides", size.get("slides")), ("patients", size.get("patients")),
+        ("size", size_line(entry)),
         ("magnification", entry.get("magnification")), ("mpp", entry.get("mpp")),
         ("scanner", entry.get("scanner")), ("content", entry.get("content")),
         ("license", entry["license"] + (f" ([terms]({entry['license_url']}))" if entry.get("license_url") else "")),
