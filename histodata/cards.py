@@ -27,10 +27,12 @@ def source_locator(source: dict) -> str:
 
 def size_line(entry: dict) -> str:
     """Bytes (published or summed from files), counts, and the size as published, without repeats."""
-    from .cli import entry_size_text
+    from .cli import human_size
+    from .registry.models import Entry
 
     size = entry.get("size") or {}
-    parts = [entry_size_text(entry)]
+    total = size.get("bytes") or Entry.model_validate(entry).total_bytes
+    parts = [human_size(total) if total else ""]
     parts += [f"{size[k]:,} {k}" for k in ("slides", "images", "patients") if size.get(k)]
     parts.append(size.get("text") or "")
     return "; ".join(dict.fromkeys(p for p in parts if p))

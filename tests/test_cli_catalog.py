@@ -83,7 +83,7 @@ def test_cite_formats(env):
 def test_unknown_id_is_one_line_with_suggestion(env):
     result = run_cli("info", "nc-tile")
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr.strip().startswith("error: No dataset with id 'nc-tile'. Did you mean: nc-tiles?")
+    assert result.stderr.strip().startswith("error: No dataset with id 'nc-tile'. Did you mean: nc-tiles")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
