@@ -1,0 +1,208 @@
+"""Girder / Digital Slide Archive: folders, items and files of a Girder server, tree kept.
+
+girder-client does authentication (GIRDER_API_KEY -> token, sent as `Girder-Token`), lookup by
+path and listing, over our mirror-aware session with the shared retry policy; the bytes go
+through our engine (`file/{id}/download` with Range), since girder-client cannot resume.
+DSA extras (region crops, annotation JSON) live in `histodata.sources.dsa`.
+
+Registry fields: `api_url` and one of `folder`, `item`, `path` (`/collection/<name>/...`).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import girder_client
+
+from .. import credentials
+from ..errors import AccessError, DownloadError
+from ..redact import register_secret
+from ..transfer.retry import request_with_retries
+from .base import RemoteFile, apply_pinned, remote_name
+
+log = logging.getLogger(__name__)
+
+KIND = "girder"
+PAGE_SIZE = 500
+
+
+class _RetryingSession:
+    """What girder-client calls (`session.get(url, **kw)`), routed through the retry policy."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def __getattr__(self, method: str):
+        return lambda url, **kwargs: request_with_retries(self.session, method.upper(), url, **kwargs)
+
+
+@dataclass
+class Connection:
+    """A girder-client bound to our session, and the token (if any) for download headers."""
+
+    client: girder_client.GirderClient
+    api_url: str
+    token: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Girder-Token": self.token} if self.token else {}
+
+    def file_url(self, file_id: str) -> str:
+        return f"{self.api_url}/file/{file_id}/download"
+
+    def get(self, path: str, params: dict | None = None, *, what: str):
+        """GET a JSON document; Girder's errors become histodata errors."""
+        try:
+            return self.client.get(path, parameters=params)
+        except girder_client.HttpError as err:
+            raise girder_error(err, what, self) from None
+
+    def pages(self, path: str, params: dict, *, what: str):
+        """Every record of a list endpoint, paging with limit/offset and Girder-Total-Count."""
+        offset = 0
+        while True:
+            try:
+                response = self.client.sendRestRequest(
+                    "GET", path, {**params, "limit": PAGE_SIZE, "offset": offset}, jsonResp=False)
+            except girder_client.HttpError as err:
+                raise girder_error(err, what, self) from None
+            records = response.json()
+            yield from records
+            offset += len(records)
+            total = response.headers.get("Girder-Total-Count")
+            if len(records) < PAGE_SIZE or not records or (total and total.isdigit() and offset >= int(total)):
+                return
+
+
+def girder_error(err: girder_client.HttpError, what: str, conn: Connection) -> Exception:
+    """401 (anonymous) and 403 (signed in) are access problems; others are download failures."""
+    detail = _message(err)
+    said = f" ({detail})" if detail else ""
+    if err.status == 401:
+        if conn.token:
+            return credentials.refused(credentials.GIRDER, 401, detail)
+        return AccessError(f"{what}: the Girder server at {conn.api_url} needs you to sign in{said}.",
+                           f"Set {credentials.GIRDER.variables} to an API key from "
+                           f"{credentials.GIRDER.where}.")
+    if err.status == 403:
+        return AccessError(f"{what}: your Girder account has no access to this resource{said}.",
+                           "Ask the owners for access, or use another source of the entry.")
+    return DownloadError(f"{what}: the Girder server at {conn.api_url} answered HTTP {err.status}{said}.",
+                         "Check the entry's ids and api_url, or try again later.")
+
+
+def _message(err: girder_client.HttpError) -> str:
+    try:
+        import json
+
+        return str(json.loads(err.responseText).get("message", ""))[:200]
+    except (ValueError, AttributeError, TypeError):
+        return ""
+
+
+def connect(api_url: str, session) -> Connection:
+    """A client for `api_url` (mirror-mapped by the session), signed in when GIRDER_API_KEY is set."""
+    api_url = api_url.rstrip("/")
+    client = girder_client.GirderClient(apiUrl=api_url + "/")
+    client._session = _RetryingSession(session)   # girder-client's hook for a caller's session
+    conn = Connection(client, api_url)
+    key = credentials.girder_api_key()
+    if key:
+        conn.token = exchange_api_key(conn, key)
+    return conn
+
+
+def exchange_api_key(conn: Connection, key: str) -> str:
+    """POST api_key/token. The key goes in the form body (Girder reads body and query alike),
+    never in the URL; a server that only reads the query gets it there as a fallback."""
+    client = conn.client
+    for where in ("data", "parameters"):
+        try:
+            answer = client.sendRestRequest("POST", "api_key/token", **{where: {"key": key}})
+            break
+        except girder_client.HttpError as err:
+            if where == "data" and err.status == 400:
+                continue
+            if err.status in (400, 401, 403):
+                raise credentials.refused(credentials.GIRDER, err.status, _message(err)) from None
+            raise girder_error(err, "signing in with GIRDER_API_KEY", conn) from None
+    try:
+        token = answer["authToken"]["token"]
+    except (KeyError, TypeError):
+        raise DownloadError(f"the Girder server at {conn.api_url} gave no token for the API key.") from None
+    register_secret(token)
+    client.setToken(token)
+    return token
+
+
+# ----------------------------------------------------------------------------- listing
+def list_files(source, session, entry) -> list[RemoteFile]:
+    """Every file under the source's folder, item or path (tree kept), plus DSA extras."""
+    from . import dsa
+
+    conn = connect(source.api_url, session)
+    files: list[RemoteFile] = []
+    if dsa.wants_slides(source):
+        files += _root_files(conn, source)
+    files += dsa.extra_files(conn, source)
+    return apply_pinned(files, source.files)
+
+
+def _root_files(conn: Connection, source) -> list[RemoteFile]:
+    if source.item:
+        return item_files(conn, conn.get(f"item/{source.item}", what="item"), prefix="")
+    if source.folder:
+        return folder_files(conn, source.folder, "folder", prefix="")
+    document = conn.get("resource/lookup", {"path": source.path}, what=f"looking up {source.path}")
+    return resource_files(conn, document)
+
+
+def resource_files(conn: Connection, document: dict) -> list[RemoteFile]:
+    """The files under any Girder document found by path (collection, user, folder, item, file)."""
+    kind = document.get("_modelType")
+    if kind == "file":
+        return [remote_for(conn, document, document["name"])]
+    if kind == "item":
+        return item_files(conn, document, prefix="")
+    if kind in ("folder", "collection", "user"):
+        return folder_files(conn, document["_id"], kind, prefix="")
+    raise DownloadError(f"the Girder path points to a {kind!r}, which holds no files.")
+
+
+def folder_files(conn: Connection, parent_id: str, parent_type: str, prefix: str) -> list[RemoteFile]:
+    """Recursively: the items of a folder, then its subfolders, names relative to the start."""
+    files: list[RemoteFile] = []
+    if parent_type == "folder":
+        for item in conn.pages("item", {"folderId": parent_id}, what="listing items"):
+            files += item_files(conn, item, prefix)
+    for folder in conn.pages("folder", {"parentType": parent_type, "parentId": parent_id},
+                             what="listing folders"):
+        files += folder_files(conn, folder["_id"], "folder", remote_name(prefix, folder["name"]))
+    return files
+
+
+def item_files(conn: Connection, item: dict, prefix: str) -> list[RemoteFile]:
+    """An item's files: one file named like its item sits in place, others go in a folder
+    named after the item (as girder-client's downloadItem lays them out)."""
+    docs = list(conn.pages(f"item/{item['_id']}/files", {}, what="listing files"))
+    single = len(docs) == 1 and docs[0]["name"] == item["name"]
+    return [remote_for(conn, doc, remote_name(prefix, doc["name"]) if single
+                       else remote_name(prefix, item["name"], doc["name"])) for doc in docs]
+
+
+def remote_for(conn: Connection, doc: dict, name: str) -> RemoteFile:
+    """A file document as a RemoteFile; Girder's sha512 (hashsum plugin) is used when offered."""
+    sha512 = (doc.get("sha512") or "").lower()
+    checksums = {"sha512": sha512} if len(sha512) == 128 else {}
+    return RemoteFile(name=name, url=conn.file_url(doc["_id"]), size=doc.get("size"), checksums=checksums,
+                      checksum_origin="provider" if checksums else None, headers=conn.headers,
+                      source_kind=KIND)
+
+
+def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
+    """Files that need more than one GET (DSA region crops) are made here."""
+    from . import dsa
+
+    return dsa.download(remote, path, session, quiet=quiet, **kwargs)
+
