@@ -91,3 +91,14 @@ def retry_backoff(default: float) -> float:
 def archive_limit(name: str, default: float) -> float:
     """An archive bomb-guard limit from the environment variable `name`, else `default`."""
     return _env_number(name, default)
+
+
+def env_value(name: str) -> str | None:
+    """The stripped value of environment variable `name`, or None when unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def kaggle_config_dir() -> Path:
+    """Where Kaggle's own tools keep credentials: $KAGGLE_CONFIG_DIR, else ~/.kaggle."""
+    return Path(env_value(ENV_KAGGLE_CONFIG_DIR) or Path.home() / ".kaggle").expanduser()
