@@ -16,6 +16,9 @@ class RemoteFile:
     checksum_origin: str | None = None          # "registry", "provider" or None (unverified)
     headers: dict[str, str] = field(default_factory=dict, repr=False)  # credentials: never logged
     source_kind: str = ""
+    # A kind whose files need more than one plain GET (Drive's confirm form, Kaggle's RPC POST,
+    # DSA region crops): the fetch flow calls kind_module(downloader).download(remote, path, session).
+    downloader: str | None = None
 
     @property
     def verified_by(self) -> str:
