@@ -1,0 +1,98 @@
+"""`kind: figshare` — files of an article (optionally a version) or of every article of a collection.
+
+Listings are paged (figshare's default is 10 items a page, with no total and no next link): pages
+are read until one comes back short or empty. Downloads use the `ndownloader.figshare.com` host
+form, because `figshare.com/ndownloader/...` answers bots with an empty 202 (AWS WAF). Link-only
+files point to another host and have no checksum. Collection files go under `<article id>/`.
+"""
+from __future__ import annotations
+
+import re
+
+from ..errors import AccessError, DownloadError
+from .base import RemoteFile, api_json, remote_name
+
+API = "https://api.figshare.com/v2"
+DOWNLOAD_HOST = "https://ndownloader.figshare.com"
+PAGE_SIZE = 1000        # figshare's maximum; the default would be 10
+MAX_PAGES = 5000        # figshare's own page limit
+_WAF_FORM = re.compile(r"^https?://(?:www\.)?figshare\.com/ndownloader/files/(\d+)")
+
+
+def list_files(source, session, entry) -> list[RemoteFile]:
+    if source.collection:
+        return collection_files(session, source.collection)
+    return article_files(session, source.article, source.version)
+
+
+def paged(session, url: str, what: str) -> list[dict]:
+    """Every item of a paged listing: pages until a short or empty one (or one with nothing new)."""
+    items: list[dict] = []
+    seen: set = set()
+    first_page_length = None
+    for page in range(1, MAX_PAGES + 1):
+        batch = api_json(session, url, what=what, params={"page": page, "page_size": PAGE_SIZE})
+        if not isinstance(batch, list):
+            raise DownloadError(f"{what}: {url} did not answer a list.")
+        fresh = [item for item in batch if item.get("id") not in seen]
+        seen.update(item.get("id") for item in batch)
+        items += fresh
+        first_page_length = first_page_length or len(batch)
+        # A server may cap page_size below what was asked: a page shorter than the first ends it.
+        if not fresh or len(batch) < min(PAGE_SIZE, first_page_length):
+            break
+    return items
+
+
+def article_base(article_id, version) -> str:
+    base = f"{API}/articles/{article_id}"
+    return f"{base}/versions/{version}" if version not in (None, "", "latest") else base
+
+
+def article_files(session, article_id, version=None, folder: str = "") -> list[RemoteFile]:
+    """The files of one article, in its `folder_structure` folders (under `folder` if given)."""
+    base = article_base(article_id, version)
+    what = f"figshare article {article_id}"
+    article = api_json(session, base, what=what)
+    check_downloadable(article, article_id)
+    folders = article.get("folder_structure") or {}
+    files = paged(session, f"{base}/files", what)
+    if not files and article.get("files"):
+        files = article["files"]
+    return [remote_file(f, folder, folders.get(str(f.get("id")), "")) for f in files]
+
+
+def collection_files(session, collection_id) -> list[RemoteFile]:
+    """Every article of a collection; each article's files under `<article id>/`."""
+    articles = paged(session, f"{API}/collections/{collection_id}/articles",
+                     f"figshare collection {collection_id}")
+    if not articles:
+        raise DownloadError(f"figshare collection {collection_id} has no public articles.")
+    remotes: list[RemoteFile] = []
+    for article in articles:
+        remotes += article_files(session, article["id"], folder=str(article["id"]))
+    return remotes
+
+
+def check_downloadable(article: dict, article_id) -> None:
+    if article.get("is_embargoed") or article.get("download_disabled"):
+        reason = article.get("embargo_reason") or article.get("embargo_title") or "downloads are disabled"
+        raise AccessError(f"figshare article {article_id} is embargoed or not downloadable ({reason}).")
+
+
+def download_url(f: dict) -> str:
+    """The file's URL, with figshare.com/ndownloader (WAF-guarded) moved to the ndownloader host."""
+    url = f.get("download_url") or f"{DOWNLOAD_HOST}/files/{f['id']}"
+    match = _WAF_FORM.match(url)
+    return f"{DOWNLOAD_HOST}/files/{match.group(1)}" if match else url
+
+
+def remote_file(f: dict, folder: str, subfolder: str) -> RemoteFile:
+    link_only = bool(f.get("is_link_only"))
+    md5 = "" if link_only else (f.get("computed_md5") or f.get("supplied_md5") or "").lower()
+    size = f.get("size")
+    return RemoteFile(name=remote_name(folder, subfolder, f.get("name") or str(f.get("id"))),
+                      url=download_url(f),
+                      size=None if link_only or size is None else int(size),
+                      checksums={"md5": md5} if md5 else {},
+                      checksum_origin="provider" if md5 else None, source_kind="figshare")

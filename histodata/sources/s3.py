@@ -1,0 +1,101 @@
+"""`kind: s3` — a public bucket (or a prefix of it), listed with ListObjectsV2, no credentials.
+
+URLs are virtual-host style with the region, `https://<bucket>.s3.<region>.amazonaws.com/<key>`
+(or path style `<endpoint>/<bucket>/<key>` when the source gives an `endpoint`), so the mirror map
+can redirect them. Requests are anonymous: nothing is signed.
+
+File names: a key keeps its path relative to the *parent folder of the prefix*, i.e. the last
+folder of the prefix stays in the name. Prefix `CAMELYON16/images/` gives `images/normal_001.tif`;
+prefix `CAMELYON16/` gives `CAMELYON16/images/normal_001.tif` and `CAMELYON16/masks/normal_001.tif`
+(no prefix: the full key). Everything below the prefix is kept, so two objects with the same base
+name under different folders never collide.
+
+Checksums: an ETag is an md5 only for single-part uploads (32 hex digits); a multipart ETag
+(`<hex>-<parts>`) is not, and is ignored.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from ..errors import DownloadError
+from .base import RemoteFile, api_get, remote_name
+
+MAX_KEYS = 1000
+_MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
+
+
+def bucket_url(source) -> str:
+    if source.endpoint:
+        return f"{source.endpoint.rstrip('/')}/{source.bucket}"
+    return f"https://{source.bucket}.s3.{source.region}.amazonaws.com"
+
+
+def parent_folder(prefix: str) -> str:
+    """The part of every key that is dropped from file names: the prefix's parent folder."""
+    head, sep, _ = prefix.rstrip("/").rpartition("/")
+    return head + sep
+
+
+def list_files(source, session, entry) -> list[RemoteFile]:
+    base, prefix = bucket_url(source), source.prefix or ""
+    drop = parent_folder(prefix)
+    objects = [o for o in list_objects(session, base, prefix, source.bucket) if not o["Key"].endswith("/")]
+    if not objects:
+        raise DownloadError(f"S3 bucket {source.bucket} has no objects under {prefix or 'its root'!r}.",
+                            "Check the bucket, region and prefix of the registry entry.")
+    return [remote_file(base, obj, drop) for obj in objects]
+
+
+def list_objects(session, base: str, prefix: str, bucket: str) -> list[dict]:
+    """Every object under `prefix`: ListObjectsV2 pages of 1000, following continuation tokens."""
+    objects: list[dict] = []
+    token = None
+    while True:
+        params = {"list-type": "2", "max-keys": str(MAX_KEYS)}
+        if prefix:
+            params["prefix"] = prefix
+        if token:
+            params["continuation-token"] = token
+        page = parse_xml(api_get(session, f"{base}/", what=f"S3 bucket {bucket}", params=params).content)
+        objects += [child_texts(c) for c in page if local_name(c.tag) == "Contents"]
+        fields = child_texts(page)
+        if fields.get("IsTruncated", "false").lower() != "true":
+            return objects
+        token = fields.get("NextContinuationToken")
+        if not token:
+            raise DownloadError(f"S3 bucket {bucket}: a truncated listing came without a continuation token.")
+
+
+def parse_xml(content: bytes):
+    from defusedxml import ElementTree
+
+    try:
+        return ElementTree.fromstring(content)
+    except ElementTree.ParseError as err:
+        raise DownloadError(f"the S3 listing is not valid XML ({err}).") from None
+
+
+def local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def child_texts(element) -> dict[str, str]:
+    """{child tag without namespace: text} (unknown elements are simply carried along)."""
+    return {local_name(child.tag): (child.text or "") for child in element}
+
+
+def etag_md5(etag: str | None) -> str | None:
+    """The md5 an ETag stands for, or None (multipart `-N`, SSE-KMS, missing)."""
+    value = (etag or "").strip().strip('"').replace("&quot;", "").lower()
+    return value if _MD5_ETAG.match(value) else None
+
+
+def remote_file(base: str, obj: dict, drop: str) -> RemoteFile:
+    key = obj["Key"]
+    md5 = etag_md5(obj.get("ETag"))
+    size = obj.get("Size")
+    return RemoteFile(name=remote_name(key[len(drop):]), url=f"{base}/{quote(key, safe='/~')}",
+                      size=int(size) if size not in (None, "") else None,
+                      checksums={"md5": md5} if md5 else {},
+                      checksum_origin="provider" if md5 else None, source_kind="s3")

@@ -1,0 +1,144 @@
+"""`kind: zenodo` — a record's files from the Zenodo REST API (InvenioRDM and the older shapes).
+
+Tolerates the three JSON shapes of `files` (a list with `key` and `md5:` checksums, the 2023
+transitional list with `filename`/`filesize` and bare md5s, and the native `entries` dict),
+follows `versions/latest`, and resolves concept ids (which may 404 on `/api/records/<id>`)
+through `/versions/latest` and then the concept DOI. `$ZENODO_TOKEN` travels only in an
+`Authorization: Bearer` header, never in a URL.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlparse
+
+from .. import constants
+from ..errors import DownloadError
+from .base import RemoteFile, api_json, remote_name
+
+SITE = "https://zenodo.org"
+API = f"{SITE}/api"
+DOI_RESOLVER = "https://doi.org"
+DOI_PREFIX = "10.5281/zenodo."
+
+
+def auth_headers() -> dict[str, str]:
+    token = constants.zenodo_token()
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def list_files(source, session, entry) -> list[RemoteFile]:
+    """The files of the source's record (or of its latest version with `version: latest`)."""
+    headers = auth_headers()
+    record = fetch_record(session, source.record, str(source.version or "") == "latest", headers)
+    recid = str(record.get("id") or record.get("recid") or source.record)
+    files = [f for f in file_entries(record) if isinstance(f, dict)]
+    if not files:
+        files = listed_files(session, record, headers)
+    if not files:
+        raise_no_files(record, recid)
+    return [remote_file(f, recid, headers) for f in files]
+
+
+def fetch_record(session, record_id: str, latest: bool, headers: dict) -> dict:
+    """The record JSON; a concept id that 404s is resolved to its latest version."""
+    what = f"Zenodo record {record_id}"
+    if latest:
+        return api_json(session, f"{API}/records/{record_id}/versions/latest", what=what, headers=headers)
+    try:
+        return api_json(session, f"{API}/records/{record_id}", what=what, headers=headers)
+    except DownloadError as err:
+        if getattr(err, "status", None) != 404:
+            raise
+    try:  # a concept (parent) id: any id's latest version
+        return api_json(session, f"{API}/records/{record_id}/versions/latest", what=what, headers=headers)
+    except DownloadError as err:
+        if getattr(err, "status", None) != 404:
+            raise
+    latest_id = resolve_concept_doi(session, record_id)
+    return api_json(session, f"{API}/records/{latest_id}", what=what, headers=headers)
+
+
+def resolve_concept_doi(session, record_id: str) -> str:
+    """The record id that the DOI 10.5281/zenodo.<id> lands on (the latest version of a concept)."""
+    url = f"{DOI_RESOLVER}/{DOI_PREFIX}{record_id}"
+    try:
+        response = session.get(url, stream=True, allow_redirects=True)
+        response.close()
+    except Exception as err:  # noqa: BLE001 - requests' many network errors: one clear message
+        raise DownloadError(f"Zenodo record {record_id} was not found and its DOI could not be resolved "
+                            f"({type(err).__name__}).", "Check the record id in the registry entry.") from None
+    match = re.search(r"/records?/(\d+)/?$", urlparse(response.url).path)
+    if response.status_code >= 400 or not match:
+        raise DownloadError(f"Zenodo record {record_id} does not exist (the API and {url} did not lead "
+                            "to a record).", "Check the record id in the registry entry.")
+    return match.group(1)
+
+
+def file_entries(record: dict) -> list:
+    """`files` of any shape as a list of file dicts (native shape: `files.entries` keyed by name)."""
+    files = record.get("files")
+    if isinstance(files, dict):
+        files = files.get("entries")
+        if isinstance(files, dict):
+            files = list(files.values())
+    return files if isinstance(files, list) else []
+
+
+def listed_files(session, record: dict, headers: dict) -> list:
+    """Files from the record's `/files` listing (when the record JSON carries none)."""
+    url = (record.get("links") or {}).get("files")
+    if not url or is_restricted(record):
+        return []
+    listing = api_json(session, url, what="Zenodo file listing", headers=headers)
+    return [f for f in file_entries({"files": listing}) if isinstance(f, dict)]
+
+
+def is_restricted(record: dict) -> bool:
+    """Files hidden from guests: restricted/embargoed/closed (legacy or native fields)."""
+    access = record.get("access") or {}
+    right = (record.get("metadata") or {}).get("access_right", "open")
+    embargo = (access.get("embargo") or {}).get("active")
+    return right in ("restricted", "embargoed", "closed") or access.get("files") == "restricted" or bool(embargo)
+
+
+def raise_no_files(record: dict, recid: str):
+    from ..errors import AccessError
+
+    if is_restricted(record):
+        raise AccessError(f"Zenodo record {recid} is restricted or embargoed: its files are not public.",
+                          "Request access on the record's page and set $ZENODO_TOKEN, or use --from.")
+    raise DownloadError(f"Zenodo record {recid} lists no files.", "Check the record id in the registry entry.")
+
+
+def parse_checksum(value) -> dict[str, str]:
+    """'md5:abc' or a bare 'abc' (md5) as {'md5': 'abc'}."""
+    if not value or not isinstance(value, str):
+        return {}
+    algorithm, _, digest = value.rpartition(":")
+    return {(algorithm or "md5").lower(): digest.lower()}
+
+
+def content_url(f: dict, recid: str, key: str) -> str:
+    """Where the bytes are: `links.content`, the current `links.self` (…/content) or the legacy
+    bucket link; the 2023 transitional shape's `self` is broken, so `download` or the UI path."""
+    links = f.get("links") or {}
+    self_link = links.get("self") or ""
+    if links.get("content"):
+        return links["content"]
+    if self_link.endswith("/content") or (self_link and "bucket" in f):
+        return self_link
+    if links.get("download"):
+        return links["download"]
+    return f"{SITE}/records/{recid}/files/{quote(key)}?download=1"
+
+
+def remote_file(f: dict, recid: str, headers: dict) -> RemoteFile:
+    key = f.get("key") or f.get("filename")
+    if not key:
+        raise DownloadError(f"Zenodo record {recid} has a file without a name.")
+    size = f.get("size") if f.get("size") is not None else f.get("filesize")
+    checksums = parse_checksum(f.get("checksum"))
+    return RemoteFile(name=remote_name(key), url=content_url(f, recid, key),
+                      size=int(size) if size is not None else None, checksums=checksums,
+                      checksum_origin="provider" if checksums else None, headers=dict(headers),
+                      source_kind="zenodo")

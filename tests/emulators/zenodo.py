@@ -1,0 +1,202 @@
+"""A Zenodo emulator (InvenioRDM REST API + UI file paths), faithful to the reference page:
+
+* `GET /api/records/{id}` in four `files` shapes: `key` (current list, `md5:` checksums,
+  `links.self` -> `/content`), `filename` (Oct-2023 transitional: `filename`/`filesize`, bare md5,
+  a broken `links.self`), `entries` (native dict keyed by name, `links.content`), `legacy`
+  (pre-2023: `bucket`, `links.self` -> `/api/files/<bucket>/<key>`), or `listing` (no files in the
+  record, only `links.files` -> `/api/records/{id}/files` with `{"enabled", "entries": [...]}`).
+* `/api/records/{id}/versions/latest` -> 302 to the latest version; a concept id 404s on
+  `/api/records/{concept}` (zenodo#2499) and, with `concept_latest=False`, on `/versions/latest`
+  too, so only its DOI (see `emulators.doi`) leads to the latest version.
+* `/api/records/{id}/files/{key}/content` and `/records/{id}/files/{key}?download=1` with Range
+  (206), `Content-MD5`, `ETag: "md5:…"`; `/record/…` -> 301 to `/records/…`.
+* `X-RateLimit-*` headers on every answer; `throttle(n)` makes the next n requests 429 with
+  `Retry-After`. JSON errors `{"message", "status"}`.
+* Restricted records hide their files from guests (content 403) unless
+  `Authorization: Bearer <token>` carries the record's token.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from .service import EmulatorServer, Reply, Request, file_reply, json_reply
+
+SITE = "https://zenodo.org"
+RATE_LIMIT = 60
+
+
+@dataclass
+class Record:
+    recid: str
+    files: dict[str, bytes]
+    shape: str = "key"
+    concept: str | None = None
+    restricted: bool = False
+    token: str | None = None
+    checksums: bool = True
+
+
+@dataclass
+class ZenodoEmulator:
+    server: EmulatorServer = field(default_factory=EmulatorServer)
+    records: dict[str, Record] = field(default_factory=dict)
+    concept_latest: bool = True      # /api/records/{concept}/versions/latest answers (else 404)
+    retry_after: str = "1"
+    _throttled: int = 0
+
+    def __post_init__(self):
+        route = self.server.route
+        route("GET", r"/api/records/(?P<id>\d+)")(self.record)
+        route("GET", r"/api/records/(?P<id>\d+)/versions/latest")(self.latest)
+        route("GET", r"/api/records/(?P<id>\d+)/files")(self.listing)
+        route("GET", r"/api/records/(?P<id>\d+)/files/(?P<key>.+)/content")(self.content)
+        route("GET", r"/api/files/(?P<bucket>[\w-]+)/(?P<key>.+)")(self.bucket_content)
+        route("GET", r"/records/(?P<id>\d+)/files/(?P<key>.+)")(self.content)
+        route("GET", r"/records/(?P<id>\d+)")(self.landing)
+        route("GET", r"/record/(?P<rest>.+)")(self.moved)
+        self.server.dispatch = self._rate_limited(self.server.dispatch)
+
+    # -- set-up -------------------------------------------------------------------------------
+    def add(self, recid: str, files: dict[str, bytes], **options) -> Record:
+        record = Record(recid, files, **options)
+        self.records[recid] = record
+        return record
+
+    def throttle(self, requests: int) -> None:
+        """The next `requests` requests are answered 429 with Retry-After."""
+        self._throttled = requests
+
+    def mirrors(self) -> str:
+        return f"{SITE}={self.server.url}"
+
+    def __enter__(self):
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.stop()
+
+    # -- rate limits ----------------------------------------------------------------------------
+    def _rate_limited(self, dispatch):
+        def wrapped(request: Request) -> Reply:
+            reset = str(int(time.time()) + 60)
+            if self._throttled > 0:
+                self._throttled -= 1
+                return json_reply({"message": "Too many requests.", "status": 429}, 429, headers={
+                    "Retry-After": self.retry_after, "X-RateLimit-Limit": str(RATE_LIMIT),
+                    "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 1)})
+            reply = dispatch(request)
+            reply.headers.update({"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": "59",
+                                  "X-RateLimit-Reset": reset})
+            return reply
+        return wrapped
+
+    # -- documents ----------------------------------------------------------------------------
+    def _find(self, request: Request) -> Record:
+        record = self.records.get(request.params["id"])
+        if record is None:
+            raise json_reply({"message": "The persistent identifier does not exist.", "status": 404}, 404)
+        return record
+
+    def _authorized(self, request: Request, record: Record) -> bool:
+        return not record.restricted or (record.token is not None and
+                                         request.headers.get("authorization") == f"Bearer {record.token}")
+
+    def _concept_latest(self, concept: str) -> Record | None:
+        versions = [r for r in self.records.values() if r.concept == concept]
+        return max(versions, key=lambda r: int(r.recid)) if versions else None
+
+    def file_doc(self, record: Record, key: str, data: bytes) -> dict:
+        api = f"{SITE}/api/records/{record.recid}/files/{quote(key)}"
+        md5 = hashlib.md5(data).hexdigest()
+        shape = record.shape
+        if shape == "filename":
+            return {"id": f"f-{key}", "filename": key, "filesize": len(data),
+                    **({"checksum": md5} if record.checksums else {}),
+                    "links": {"self": f"{SITE}/api/files/broken/{quote(key)}",
+                              "download": f"{SITE}/records/{record.recid}/files/{quote(key)}?download=1"}}
+        doc = {"id": f"f-{key}", "key": key, "size": len(data),
+               **({"checksum": f"md5:{md5}"} if record.checksums else {})}
+        if shape == "entries":
+            doc.update(mimetype="application/octet-stream", storage_class="L",
+                       links={"self": api, "content": f"{api}/content"})
+        elif shape == "legacy":
+            doc.update(bucket="b-" + record.recid, type=key.rsplit(".", 1)[-1],
+                       links={"self": f"{SITE}/api/files/b-{record.recid}/{quote(key)}"})
+        else:
+            doc["links"] = {"self": f"{api}/content"}
+        return doc
+
+    def record_doc(self, record: Record, request: Request) -> dict:
+        base = f"{SITE}/api/records/{record.recid}"
+        files = [] if not self._authorized(request, record) else [
+            self.file_doc(record, key, data) for key, data in record.files.items()]
+        doc = {"id": int(record.recid), "recid": record.recid, "conceptrecid": record.concept,
+               "doi": f"10.5281/zenodo.{record.recid}", "title": f"record {record.recid}",
+               "status": "published", "metadata": {"access_right": "restricted" if record.restricted else "open"},
+               "links": {"self": base, "self_html": f"{SITE}/records/{record.recid}",
+                         "latest": f"{base}/versions/latest", "files": f"{base}/files",
+                         "archive": f"{base}/files-archive"}}
+        if record.shape == "entries":
+            doc["files"] = {"enabled": True, "count": len(files), "order": [],
+                            "entries": {f["key"]: f for f in files}}
+            doc["access"] = {"record": "public", "files": "restricted" if record.restricted else "public",
+                             "embargo": {"active": False, "until": None, "reason": None}, "status": "open"}
+        elif record.shape != "listing":
+            doc["files"] = files
+        return doc
+
+    # -- routes -------------------------------------------------------------------------------
+    def record(self, request: Request) -> Reply:
+        return json_reply(self.record_doc(self._find(request), request))
+
+    def latest(self, request: Request) -> Reply:
+        recid = request.params["id"]
+        record = self.records.get(recid)
+        concept = record.concept if record else (recid if self.concept_latest else None)
+        newest = self._concept_latest(concept) if concept else record
+        if newest is None:
+            raise json_reply({"message": "The persistent identifier does not exist.", "status": 404}, 404)
+        return Reply(302, b"", {"Location": f"{SITE}/api/records/{newest.recid}"})
+
+    def listing(self, request: Request) -> Reply:
+        record = self._find(request)
+        entries = [self.file_doc(record, k, d) for k, d in record.files.items()] \
+            if self._authorized(request, record) else []
+        return json_reply({"enabled": True, "entries": entries, "order": [], "default_preview": None})
+
+    def _serve(self, request: Request, record: Record, key: str) -> Reply:
+        if key not in record.files:
+            raise json_reply({"message": "File not found.", "status": 404}, 404)
+        if not self._authorized(request, record):
+            raise json_reply({"message": "Permission denied.", "status": 403}, 403)
+        data = record.files[key]
+        md5 = hashlib.md5(data).hexdigest()
+        return file_reply(request, data, {"Content-Disposition": f"attachment; filename={quote(key)}",
+                                          "Content-MD5": md5, "ETag": f'"md5:{md5}"',
+                                          "Last-Modified": "Thu, 23 Feb 2023 14:47:38 GMT"})
+
+    def content(self, request: Request) -> Reply:
+        from urllib.parse import unquote
+
+        return self._serve(request, self._find(request), unquote(request.params["key"]))
+
+    def bucket_content(self, request: Request) -> Reply:
+        from urllib.parse import unquote
+
+        record = self.records.get(request.params["bucket"].removeprefix("b-"))
+        if record is None or record.shape != "legacy":
+            raise json_reply({"message": "Bucket not found.", "status": 404}, 404)
+        return self._serve(request, record, unquote(request.params["key"]))
+
+    def landing(self, request: Request) -> Reply:
+        record = self._find(request)
+        return Reply(200, f"<html><title>record {record.recid}</title></html>", content_type="text/html")
+
+    def moved(self, request: Request) -> Reply:
+        query = "&".join(f"{k}={v}" for k, v in request.query.items())
+        return Reply(301, b"", {"Location": f"{SITE}/records/{request.params['rest']}"
+                                            + (f"?{query}" if query else "")})
