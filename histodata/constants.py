@@ -88,6 +88,11 @@ def retry_backoff(default: float) -> float:
     return _env_number(ENV_BACKOFF, default)
 
 
+def zenodo_token() -> str | None:
+    """$ZENODO_TOKEN (sent only as an `Authorization: Bearer` header), or None."""
+    return os.environ.get(ENV_ZENODO_TOKEN, "").strip() or None
+
+
 def archive_limit(name: str, default: float) -> float:
     """An archive bomb-guard limit from the environment variable `name`, else `default`."""
     return _env_number(name, default)

@@ -61,3 +61,109 @@ def safe_relative_path(name: str) -> str:
     if not parts:
         raise ValueError(f"unusable file name {name!r}")
     return posixpath.join(*parts)
+
+
+# ----------------------------------------------------------------------------- shared helpers
+# (added for the API-backed kinds: zenodo, figshare, dataverse, mendeley, s3, http, ftp)
+
+RATE_LIMIT_MAX_WAIT = 60.0   # seconds; a longer X-RateLimit-Reset is left to the retry policy
+
+
+def files_from_specs(source, kind: str) -> list[RemoteFile]:
+    """Per-file-URL kinds (http, ftp): the registry's files are the listing."""
+    return [RemoteFile(name=spec.name, url=spec.url, size=spec.size, checksums=dict(spec.checksums),
+                       checksum_origin="registry" if spec.checksums else None, source_kind=kind)
+            for spec in source.files or []]
+
+
+def checksum_name(label: str) -> str | None:
+    """A provider's algorithm label ('MD5', 'SHA-256', 'sha1') as hashlib's name, or None if unknown."""
+    name = (label or "").lower().replace("-", "").replace("_", "")
+    return name if name in ("md5", "sha1", "sha256", "sha512") else None
+
+
+def respect_rate_limit(response, now: float | None = None) -> None:
+    """Be polite: when a server says no requests remain (X-RateLimit-Remaining: 0), wait for
+    its X-RateLimit-Reset (epoch seconds) before the next request, at most a minute."""
+    import time
+
+    if response.headers.get("X-RateLimit-Remaining", "").strip() != "0":
+        return
+    try:
+        reset = float(response.headers.get("X-RateLimit-Reset", ""))
+    except ValueError:
+        return
+    wait = min(RATE_LIMIT_MAX_WAIT, reset - (time.time() if now is None else now))
+    if wait > 0:
+        time.sleep(wait)
+
+
+def _error_detail(response) -> str:
+    """The server's own words about an error (JSON `message`, S3 XML `Code: Message`), short."""
+    text = response.text[:2000] if response.content else ""
+    try:
+        document = response.json()
+        if isinstance(document, dict) and document.get("message"):
+            return str(document["message"])[:200]
+    except ValueError:
+        pass
+    import re
+
+    code = re.search(r"<Code>([^<]*)</Code>", text)
+    message = re.search(r"<Message>([^<]*)</Message>", text)
+    if code:
+        return f"{code.group(1)}: {message.group(1) if message else ''}".strip(": ")[:200]
+    return ""
+
+
+def api_get(session, url: str, *, what: str, **kwargs):
+    """GET an API document (JSON/XML) with the shared retry policy (429, 5xx, Retry-After).
+
+    401/403 raise AccessError (a permission problem), other failures DownloadError; an empty
+    202 (a bot challenge, e.g. figshare's WAF) is refused rather than taken for a document.
+    """
+    from ..errors import AccessError, DownloadError
+    from ..transfer.retry import request_with_retries
+
+    response = request_with_retries(session, "GET", url, **kwargs)
+    respect_rate_limit(response)
+    status = response.status_code
+    detail = _error_detail(response) if status >= 400 else ""
+    said = f" ({detail})" if detail else ""
+    if status in (401, 403):
+        error: Exception = AccessError(f"{what}: {url} answered HTTP {status}{said}: the data is not "
+                                       "public or needs credentials.")
+    elif status >= 400:
+        error = DownloadError(f"{what}: {url} answered HTTP {status}{said}.",
+                              "Check the registry entry's ids, or try again later.")
+    if status >= 400:
+        error.status = status  # type: ignore[attr-defined] - lets a kind react to e.g. a 404
+        raise error
+    if status != 200 or not response.content:
+        challenge = " (a bot challenge)" if response.headers.get("x-amzn-waf-action") else ""
+        raise DownloadError(f"{what}: {url} answered HTTP {status} with an empty body{challenge}.",
+                            "The service refused an automated client; try again later or another source.")
+    return response
+
+
+def api_json(session, url: str, *, what: str, **kwargs):
+    """`api_get` and parse JSON; a non-JSON answer is a DownloadError."""
+    from ..errors import DownloadError
+
+    response = api_get(session, url, what=what, **kwargs)
+    try:
+        return response.json()
+    except ValueError:
+        raise DownloadError(f"{what}: {url} did not answer JSON (got {response.headers.get('Content-Type')}).",
+                            "The service may be down or behind a login page; try again later.") from None
+
+
+def remote_name(*parts: str | None) -> str:
+    """Join server-given folder and file names into one safe relative path."""
+    joined = "/".join(p.strip("/") for p in parts if p and p.strip("/"))
+    try:
+        return safe_relative_path(joined)
+    except ValueError:
+        from ..errors import DownloadError
+
+        raise DownloadError(f"the server gave an unusable file name {joined!r}.") from None
