@@ -97,15 +97,17 @@ class _Download:
 
     def _fetch_with_fallback(self, kept: int) -> tuple[dict[str, str], int]:
         """Hashes and bytes resumed; kept bytes that fail verification get one fresh download."""
+        self.kept = kept
         try:
-            return self._fetch_and_verify(kept), kept
+            return self._fetch_and_verify(kept), self.kept
         except ChecksumError:
-            if not kept:
+            if not self.kept:
                 raise
         log.warning("%s: the bytes kept from an earlier run did not verify; downloading again from zero",
                     self.target.name)
         self.display.rewind(self.handle, self.partial.size)
         self.partial.restart()
+        self.kept = 0
         return self._fetch_and_verify(0), 0
 
     def _fetch_and_verify(self, kept: int) -> dict[str, str]:
@@ -140,6 +142,7 @@ class _Download:
                 self.policy.wait(failures, error)
 
     def _start_over(self, hasher: StreamHasher) -> StreamHasher:
+        self.kept = 0
         hasher.close()
         self.display.rewind(self.handle, self.partial.size)
         self.partial.restart()

@@ -66,9 +66,8 @@ def _modification_time(ftp: ftplib.FTP, path: str) -> str | None:
 
 def _chunks(connection: socket.socket, ftp: ftplib.FTP, url: str):
     try:
-        with connection.makefile("rb") as stream:
-            while chunk := stream.read(CHUNK):
-                yield chunk
+        while chunk := connection.recv(CHUNK):
+            yield chunk
         connection.close()
         ftp.voidresp()  # 226: the server says the transfer is complete
     except Exception as err:

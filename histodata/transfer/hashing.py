@@ -13,10 +13,10 @@ from pathlib import Path
 
 from ..errors import DownloadError
 
-CHUNK = 4 << 20          # bytes per read, write and hash update
+CHUNK = 1 << 20          # at most this many bytes per read, write and hash update
 LOCAL_ALGORITHM = "sha256"  # always computed, for the local record
 _HEX = re.compile(r"^[0-9a-f]+$")
-_QUEUE_DEPTH = 4         # chunks waiting per hasher: bounds memory to a few chunks
+_QUEUE_DEPTH = 32        # chunks waiting per hasher: bounds memory to CHUNK * _QUEUE_DEPTH
 
 
 def normalize_checksums(checksums: dict[str, str] | None) -> dict[str, str]:

@@ -103,8 +103,10 @@ def _unsatisfiable_range(response: requests.Response, offset: int) -> Body:
 def _raw_chunks(response: requests.Response, url: str):
     """The body as sent (no gzip decoding: Range offsets and checksums refer to these bytes)."""
     raw = response.raw
+    # read1 returns what has arrived (progress and Ctrl-C stay live on slow links); read waits for CHUNK.
+    read = raw.read1 if hasattr(raw, "read1") else raw.read
     try:
-        while chunk := raw.read(CHUNK, decode_content=False):
+        while chunk := read(CHUNK, decode_content=False):
             yield chunk
     except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as err:
         raise network_error(err, url) from None
