@@ -1,0 +1,135 @@
+"""grand-challenge.org archives through its REST API, streamed to disk by our engine.
+
+archive (by slug or pk) -> `archives/items/?archive=<pk>` (paged by `next`) -> each item's values:
+an `Image` socket points to `cases/images/<pk>/`, whose `files` are the downloadable image files
+(MHD/TIFF; DZI tiles are derived and skipped); a `File` socket is a file URL. Every request
+carries `Authorization: Bearer <GRAND_CHALLENGE_AUTHORIZATION>`; media URLs redirect to signed
+storage, where our session drops the token. gcapi is not used: it buffers whole files in memory.
+
+For challenges whose data lives elsewhere (CAMELYON on S3, PANDA on Kaggle), the entry's real
+sources are used and the challenge page is only the entry's homepage.
+Registry fields: `archive` (slug or pk), optional `api_url` (default the public API).
+"""
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+from urllib.parse import unquote, urlencode, urlsplit
+
+from .. import credentials
+from ..errors import AccessError, DownloadError
+from ..transfer.retry import request_with_retries
+from .base import RemoteFile, apply_pinned, remote_name
+
+log = logging.getLogger(__name__)
+
+KIND = "grand-challenge"
+API = "https://grand-challenge.org/api/v1"
+PAGE_SIZE = 100
+DERIVED_IMAGE_TYPES = {"DZI"}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+class Client:
+    """JSON GETs with the Bearer token, the retry policy (429 + Retry-After, 5xx) and paging."""
+
+    def __init__(self, session, headers: dict[str, str], api_url: str = API):
+        self.session, self.headers, self.api_url = session, headers, api_url.rstrip("/")
+
+    def get(self, url: str, params: dict | None = None, *, what: str):
+        if params:
+            url = f"{url}?{urlencode(params)}"
+        response = request_with_retries(self.session, "GET", url,
+                                        headers={**self.headers, "Accept": "application/json"})
+        if response.status_code == 401:
+            raise credentials.refused(credentials.GRAND_CHALLENGE, 401, _detail(response))
+        if response.status_code == 403:
+            raise AccessError(f"{what}: grand-challenge.org refused access (HTTP 403: {_detail(response)}).",
+                              "Request access to the archive or join the challenge on its page, then retry.")
+        if response.status_code >= 400:
+            raise DownloadError(f"{what}: {url} answered HTTP {response.status_code} ({_detail(response)}).",
+                                "Check the archive slug in the registry entry, or try again later.")
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        if content_type != "application/json":
+            raise DownloadError(f"{what}: {url} answered {content_type or 'no content type'}, not JSON.",
+                                "The API may be down or behind a login page; try again later.")
+        return response.json()
+
+    def paginate(self, path: str, params: dict, *, what: str):
+        """Every result of a list endpoint, following `next` until it is null or a page is empty."""
+        url: str | None = f"{self.api_url}/{path}"
+        query: dict | None = {**params, "limit": PAGE_SIZE, "offset": 0}
+        while url:
+            page = self.get(url, query, what=what)
+            results = page.get("results") or []
+            yield from results
+            url, query = (page.get("next") if results else None), None
+
+
+def _detail(response) -> str:
+    try:
+        return str(response.json().get("detail", ""))[:200]
+    except (ValueError, AttributeError):
+        return response.reason or ""
+
+
+def find_archive(client: Client, archive: str) -> dict:
+    """The archive document, by pk (a UUID) or by slug (exactly one match)."""
+    if _UUID.match(archive):
+        return client.get(f"{client.api_url}/archives/{archive}/", what=f"archive {archive}")
+    results = client.get(f"{client.api_url}/archives/", {"slug": archive}, what=f"archive {archive}")
+    matches = results.get("results") or []
+    if len(matches) != 1:
+        raise DownloadError(f"grand-challenge.org has {len(matches)} archives with the slug {archive!r}.",
+                            "Check the slug in the archive's URL, or ask for access to it.")
+    return matches[0]
+
+
+# ----------------------------------------------------------------------------- listing
+def list_files(source, session, entry) -> list[RemoteFile]:
+    """Every image file and file socket of the archive's items."""
+    headers = credentials.grand_challenge_headers(required=True)
+    client = Client(session, headers, getattr(source, "api_url", None) or API)
+    archive = find_archive(client, str(source.archive))
+    per_item = [(str(item.get("pk")), item_files(client, item))
+                for item in client.paginate("archives/items/", {"archive": archive["pk"]},
+                                            what="listing archive items")]
+    return apply_pinned(_unique_names(per_item), source.files)
+
+
+def item_files(client: Client, item: dict) -> list[RemoteFile]:
+    """The downloadable files of one archive item; with several sockets, each its own folder."""
+    values = [v for v in item.get("values") or [] if v.get("image") or v.get("file")]
+    files = []
+    for value in values:
+        folder = _socket_folder(value) if len(values) > 1 else ""
+        if value.get("image"):
+            image = client.get(value["image"], what="image")
+            files += [_remote(client, f["file"], folder) for f in image.get("files") or []
+                      if f.get("image_type") not in DERIVED_IMAGE_TYPES and f.get("file")]
+        else:
+            files.append(_remote(client, value["file"], folder))
+    return files
+
+
+def _socket_folder(value: dict) -> str:
+    interface = value.get("interface") or {}
+    return interface.get("slug") or interface.get("relative_path") or ""
+
+
+def _remote(client: Client, url: str, folder: str) -> RemoteFile:
+    name = unquote(posixpath.basename(urlsplit(url).path))
+    return RemoteFile(name=remote_name(folder, name), url=url, headers=dict(client.headers), source_kind=KIND)
+
+
+def _unique_names(per_item: list[tuple[str, list[RemoteFile]]]) -> list[RemoteFile]:
+    """Files with the same name in different items go under a folder named after their item."""
+    from collections import Counter
+
+    counts = Counter(remote.name for _, files in per_item for remote in files)
+    for item_pk, files in per_item:
+        for remote in files:
+            if counts[remote.name] > 1:
+                remote.name = remote_name(item_pk, remote.name)
+    return [remote for _, files in per_item for remote in files]

@@ -1,0 +1,89 @@
+"""grand-challenge.org archives over TLS: paging, 429, exact JSON, token handling."""
+from __future__ import annotations
+
+import pytest
+
+from emulators.grand_challenge import GrandChallengeEmulator, Image, tls_contexts
+from histodata.errors import AccessError, CredentialsError
+from histodata.http import new_session
+from histodata.registry.models import Source
+from histodata.sources import grand_challenge
+from histodata.transfer import download
+
+TOKEN = "gc-token-0123456789abcdef"
+
+
+@pytest.fixture
+def gc(tmp_path, monkeypatch):
+    context, bundle = tls_contexts(tmp_path)
+    emulator = GrandChallengeEmulator(context, {TOKEN, "other-token-123456"})
+    archive = emulator.archive("camelyon-test", readers={TOKEN})
+    for i in range(130):                          # two pages of 100
+        emulator.add_item(archive, generic_medical_image=Image(f"slide_{i:03d}.tif",
+                                                               {f"slide_{i:03d}.tif": b"II*\x00%d" % i}))
+    emulator.add_item(archive, generic_medical_image=Image("ct", {"ct.mhd": b"ObjectType", "ct.zraw": b"zz",
+                                                                  "ct.dzi": b"<dzi/>"}),
+                      report=b'{"stage": "pN1"}')
+    emulator.refs = {"archive": archive}
+    with emulator:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
+        monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+        yield emulator
+
+
+def test_missing_token_names_the_variable_and_the_settings_page(gc):
+    with pytest.raises(CredentialsError) as info:
+        grand_challenge.list_files(Source(kind="grand-challenge", archive="camelyon-test"), new_session(), None)
+    assert "GRAND_CHALLENGE_AUTHORIZATION" in str(info.value) and "api-tokens" in str(info.value)
+
+
+def test_archive_items_are_paged_and_image_files_listed(gc, monkeypatch, tmp_path):
+    monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", f"Bearer {TOKEN}")
+    gc.throttle_next = 1                          # the first list request answers 429 + Retry-After
+    files = grand_challenge.list_files(Source(kind="grand-challenge", archive="camelyon-test"), new_session(), None)
+    names = {f.name: f for f in files}
+    assert sum(1 for n in names if n.startswith("slide_")) == 130
+    # the item with two sockets keeps each socket in its folder; DZI (derived) is skipped
+    assert {"generic-medical-image/ct.mhd", "generic-medical-image/ct.zraw", "report/report.json"} <= set(names)
+    assert not any(n.endswith(".dzi") for n in names)
+    assert len(gc.server.seen("/archives/items/")) == 2            # page 1, page 2 (via `next`)
+    slug_lookups = [r for r in gc.server.requests if r.path == "/api/v1/archives/"]
+    assert gc.throttle_next == 0 and len(slug_lookups) == 2       # the 429 was retried
+    remote = names["slide_007.tif"]
+    assert remote.headers == {"Authorization": f"Bearer {TOKEN}"}
+    download(remote.url, tmp_path / "s.tif", headers=remote.headers, session=new_session(), quiet=True)
+    assert (tmp_path / "s.tif").read_bytes() == b"II*\x007"
+    storage = gc.storage.requests
+    assert storage and all("authorization" not in r.headers for r in storage)
+
+
+def test_archive_by_pk_and_bare_token(gc, monkeypatch):
+    monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", TOKEN)
+    files = grand_challenge.list_files(Source(kind="grand-challenge", archive=gc.refs["archive"].pk),
+                                       new_session(), None)
+    assert len(files) == 133
+
+
+def test_no_permission_is_an_access_error(gc, monkeypatch):
+    monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", "other-token-123456")
+    with pytest.raises(AccessError) as info:
+        grand_challenge.list_files(Source(kind="grand-challenge", archive=gc.refs["archive"].pk),
+                                   new_session(), None)
+    assert "403" in str(info.value) and "other-token-123456" not in str(info.value)
+
+
+def test_wrong_token_is_refused_without_echoing_it(gc, monkeypatch):
+    monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", "Bearer not-a-valid-token")
+    with pytest.raises(CredentialsError) as info:
+        grand_challenge.list_files(Source(kind="grand-challenge", archive="camelyon-test"), new_session(), None)
+    assert "401" in str(info.value) and "not-a-valid-token" not in str(info.value)
+
+
+def test_plain_http_is_not_json_from_a_tls_server(gc, monkeypatch):
+    """The emulator speaks TLS only: a plain-http mirror cannot talk to it."""
+    monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", TOKEN)
+    monkeypatch.setenv("HISTODATA_MIRRORS", "https://grand-challenge.org=" + gc.server.url.replace("https", "http"))
+    monkeypatch.setenv("HISTODATA_RETRIES", "1")
+    with pytest.raises(Exception):
+        grand_challenge.list_files(Source(kind="grand-challenge", archive="camelyon-test"), new_session(), None)
