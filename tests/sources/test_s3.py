@@ -1,0 +1,109 @@
+"""Public S3 against moto's real S3 server: ListObjectsV2 paging past 1000 keys, the prefix naming
+rule (same base names under different folders stay apart), ETags (single-part md5 vs multipart),
+anonymous virtual-host URLs reached through the mirror map."""
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from histodata.http import new_session
+from histodata.registry.models import Source
+from histodata.sources import s3
+
+BUCKET, REGION = "histo-public", "us-west-2"
+VIRTUAL_HOST = f"https://{BUCKET}.s3.{REGION}.amazonaws.com"
+IMAGES = 1005  # more than one ListObjectsV2 page
+MULTIPART = b"m" * (5 << 20) + b"tail"
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    """moto's S3 server with a public bucket: >1000 images, masks with the same base names,
+    a folder marker, a multipart object and a key outside the prefix."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    client = boto3.client("s3", endpoint_url=url, region_name=REGION, aws_access_key_id="test",
+                          aws_secret_access_key="test")
+    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    objects = {f"CAMELYON16/images/normal_{i:04d}.tif": f"image {i}".encode() for i in range(IMAGES)}
+    objects.update({"CAMELYON16/masks/normal_0001.tif": b"mask 1", "CAMELYON16/README.md": b"# readme",
+                    "CAMELYON16/empty/": b"", "OTHER/x.txt": b"outside"})
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda kv: client.put_object(Bucket=BUCKET, Key=kv[0], Body=kv[1], ACL="public-read"),
+                      objects.items()))
+    upload = client.create_multipart_upload(Bucket=BUCKET, Key="CAMELYON16/big.bin", ACL="public-read")
+    parts = [client.upload_part(Bucket=BUCKET, Key="CAMELYON16/big.bin", UploadId=upload["UploadId"],
+                                PartNumber=n, Body=body)
+             for n, body in ((1, MULTIPART[:5 << 20]), (2, MULTIPART[5 << 20:]))]
+    client.complete_multipart_upload(Bucket=BUCKET, Key="CAMELYON16/big.bin", UploadId=upload["UploadId"],
+                                     MultipartUpload={"Parts": [{"ETag": p["ETag"], "PartNumber": n}
+                                                                for n, p in enumerate(parts, 1)]})
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def bucket(moto_url, monkeypatch):
+    monkeypatch.setenv("HISTODATA_MIRRORS", f"{VIRTUAL_HOST}={moto_url}/{BUCKET}")
+    return moto_url
+
+
+def listed(prefix=None, counter=None):
+    session = new_session()
+    if counter is not None:
+        session.hooks["response"].append(lambda r, *a, **k: counter.append(r.url))
+    source = Source(kind="s3", bucket=BUCKET, region=REGION, prefix=prefix)
+    return {f.name: f for f in s3.list_files(source, session, None)}
+
+
+def test_paging_past_1000_keys_and_same_base_names_stay_apart(bucket):
+    requests = []
+    files = listed("CAMELYON16/", requests)
+    assert len(requests) == 2 and "continuation-token=" in requests[1]
+    assert len(files) == IMAGES + 3               # + mask, README, big.bin; no folder marker, no OTHER/
+    assert files["CAMELYON16/masks/normal_0001.tif"].size == 6
+    assert files["CAMELYON16/images/normal_0001.tif"].size == len(b"image 1")
+    assert all(not name.endswith("/") for name in files)
+
+
+def test_prefix_keeps_its_last_folder_in_names(bucket):
+    files = listed("CAMELYON16/images/")
+    assert len(files) == IMAGES and "images/normal_1004.tif" in files
+    assert set(listed("CAMELYON16/images/normal_100")) == {f"normal_100{i}.tif" for i in range(5)}
+
+
+def test_single_part_etag_is_an_md5_and_multipart_is_not(bucket):
+    files = listed("CAMELYON16/")
+    assert files["CAMELYON16/README.md"].checksums == {"md5": hashlib.md5(b"# readme").hexdigest()}
+    assert files["CAMELYON16/big.bin"].checksums == {}
+    assert files["CAMELYON16/big.bin"].size == len(MULTIPART)
+
+
+def test_urls_are_virtual_host_and_anonymous(bucket):
+    remote = listed("CAMELYON16/")["CAMELYON16/masks/normal_0001.tif"]
+    assert remote.url == f"{VIRTUAL_HOST}/CAMELYON16/masks/normal_0001.tif"
+    assert remote.headers == {}
+    assert new_session().get(remote.url).content == b"mask 1"
+
+
+def test_an_empty_prefix_is_a_clear_error(bucket):
+    from histodata.errors import DownloadError
+
+    with pytest.raises(DownloadError, match="no objects under 'NOPE/'"):
+        listed("NOPE/")
+
+
+@pytest.mark.parametrize("etag, md5", [('"6805f2cfc46c0f04559748bb039d69ae"', "6805f2cfc46c0f04559748bb039d69ae"),
+                                       ('"9b2cf535f27731c974343645a3985328-161"', None), ("", None)])
+def test_etag_meaning(etag, md5):
+    assert s3.etag_md5(etag) == md5
+
+
+@pytest.mark.parametrize("prefix, dropped", [("", ""), ("a/", ""), ("a/b/", "a/"), ("a/b/tum", "a/b/")])
+def test_parent_folder_rule(prefix, dropped):
+    assert s3.parent_folder(prefix) == dropped
