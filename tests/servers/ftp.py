@@ -12,8 +12,8 @@ import pytest
 class FTPServer:
     """`with FTPServer(folder) as ftp: ftp.url_for("a.bin")` -> ftp://127.0.0.1:PORT/a.bin"""
 
-    def __init__(self, root: str | Path, read_limit: int = 0):
-        self.read_limit = read_limit  # bytes/s sent to clients (0 = unthrottled)
+    def __init__(self, root: str | Path, rate: int = 0):
+        self.rate = rate  # bytes/s sent to clients (0 = unthrottled)
         self.root = Path(root).absolute()
         self.root.mkdir(parents=True, exist_ok=True)
 
@@ -23,15 +23,17 @@ class FTPServer:
     def __enter__(self) -> "FTPServer":
         from pyftpdlib.authorizers import DummyAuthorizer
         from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
+        from pyftpdlib.ioloop import IOLoop
         from pyftpdlib.servers import ThreadedFTPServer
 
         logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
         authorizer = DummyAuthorizer()
         authorizer.add_anonymous(str(self.root), perm="elr")
         handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "passive_ports": None})
-        if self.read_limit:
-            handler.dtp_handler = type("Throttled", (ThrottledDTPHandler,), {"read_limit": self.read_limit})
-        self.server = ThreadedFTPServer(("127.0.0.1", 0), handler)
+        if self.rate:
+            handler.dtp_handler = type("Throttled", (ThrottledDTPHandler,), {"write_limit": self.rate})
+        # An IOLoop of its own: pyftpdlib's shared default loop would tie servers' lifetimes together.
+        self.server = ThreadedFTPServer(("127.0.0.1", 0), handler, ioloop=IOLoop())
         self.url = f"ftp://127.0.0.1:{self.server.address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"timeout": 0.1},
                                        daemon=True)

@@ -20,7 +20,7 @@ def ftp_pair(tmp_path, monkeypatch):
     root = tmp_path / "ftp-root"
     root.mkdir()
     (root / "a.bin").write_bytes(DATA)
-    with FTPServer(root, read_limit=512 * 1024) as slow, FTPServer(root) as fast:
+    with FTPServer(root, rate=512 * 1024) as slow, FTPServer(root) as fast:
         def use(server):
             monkeypatch.setenv("HISTODATA_MIRRORS", f"ftp://parrot.genomics.cn/gigadb/pub={server.url}")
         use(fast)
