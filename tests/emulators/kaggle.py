@@ -1,0 +1,136 @@
+"""A Kaggle API emulator (the RPC protocol of kagglesdk >= 1.7), plus a storage server:
+
+* `POST /v1/<service>/<Method>` with a camelCase JSON body; HTTP Basic `username:key` or
+  `Authorization: Bearer <token>`, else 401 `{"code": 401, "message": ...}`;
+* `competitions.CompetitionApiService/ListDataFiles` and `datasets.DatasetApiService/ListDatasetFiles`
+  list `name` + `totalBytes`, paged by `pageSize`/`pageToken`/`nextPageToken`;
+* `DownloadDataFile` / `DownloadDataset` answer 302 to a signed storage URL (another host),
+  which serves the bytes with Content-Length, Last-Modified and Range, and refuses credentials;
+* a competition whose rules the user has not accepted answers 403 `{"code": 403, "message":
+  "You must accept this competition's rules before you'll be able to download files."}`.
+"""
+from __future__ import annotations
+
+import base64
+import secrets
+
+from .service import EmulatorServer, Reply, Request, file_reply, json_reply
+
+STORAGE = "https://storage.googleapis.com"
+RULES = "You must accept this competition's rules before you'll be able to download files."
+
+
+class KaggleEmulator:
+    def __init__(self, users: dict[str, str] | None = None, tokens: set[str] | None = None):
+        self.server = EmulatorServer()
+        self.storage = EmulatorServer()
+        self.users = dict(users or {})                  # username -> key
+        self.tokens = set(tokens or ())
+        self.competitions: dict[str, dict[str, bytes]] = {}
+        self.datasets: dict[str, dict[str, bytes]] = {}
+        self.accepted: dict[str, set[str]] = {}          # competition -> users who accepted the rules
+        self.blobs: dict[str, bytes] = {}
+        self._routes()
+
+    def mirrors(self) -> str:
+        return f"https://api.kaggle.com={self.server.url} {STORAGE}={self.storage.url}"
+
+    def start(self):
+        self.server.start()
+        self.storage.start()
+        return self
+
+    def stop(self):
+        self.server.stop()
+        self.storage.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @staticmethod
+    def error(code: int, message: str) -> Reply:
+        return json_reply({"code": code, "message": message}, code)
+
+    def who(self, request: Request) -> str:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and value in self.tokens:
+            return f"token:{value[:4]}"
+        if scheme.lower() == "basic":
+            user, _, key = base64.b64decode(value).decode().partition(":")
+            if self.users.get(user) == key:
+                return user
+        raise self.error(401, "Unauthenticated")
+
+    def page(self, request: Request, files: dict[str, bytes], key: str) -> Reply:
+        body = request.json()
+        size = int(body.get("pageSize") or 20)
+        start = int(body.get("pageToken") or 0)
+        names = sorted(files)
+        chunk = names[start:start + size]
+        listed = [{"ref": name, "name": name, "description": "", "totalBytes": len(files[name]),
+                   "url": "", "creationDate": "2020-04-21T00:00:00Z"} for name in chunk]
+        more = start + size < len(names)
+        return json_reply({key: listed, "nextPageToken": str(start + size) if more else ""})
+
+    def redirect(self, data: bytes, name: str) -> Reply:
+        key = f"kaggle-data-sets/{secrets.token_hex(4)}/{name}"
+        self.blobs[key] = data
+        return Reply(302, b"", {"Location": f"{STORAGE}/{key}?GoogleAccessId=x&Expires=1&Signature=sig%3D"})
+
+    def _routes(self) -> None:
+        route = self.server.route
+        competitions, datasets = "/v1/competitions.CompetitionApiService", "/v1/datasets.DatasetApiService"
+
+        def competition(request) -> tuple[str, dict[str, bytes]]:
+            user = self.who(request)
+            slug = request.json().get("competitionName", "")
+            if slug not in self.competitions:
+                raise self.error(404, "Competition not found")
+            return user, slug
+
+        @route("POST", competitions + "/ListDataFiles")
+        def list_competition(request):
+            _, slug = competition(request)
+            return self.page(request, self.competitions[slug], "files")
+
+        @route("POST", competitions + "/DownloadDataFile")
+        def download_competition(request):
+            user, slug = competition(request)
+            if user not in self.accepted.get(slug, set()):
+                raise self.error(403, RULES)
+            name = request.json().get("fileName", "")
+            if name not in self.competitions[slug]:
+                raise self.error(404, "File not found")
+            return self.redirect(self.competitions[slug][name], name.rsplit("/", 1)[-1])
+
+        def dataset(request) -> str:
+            self.who(request)
+            body = request.json()
+            ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
+            if ref not in self.datasets:
+                raise self.error(404, "Dataset not found")
+            return ref
+
+        @route("POST", datasets + "/ListDatasetFiles")
+        def list_dataset(request):
+            return self.page(request, self.datasets[dataset(request)], "datasetFiles")
+
+        @route("POST", datasets + "/DownloadDataset")
+        def download_dataset(request):
+            files = self.datasets[dataset(request)]
+            name = request.json().get("fileName", "")
+            if name not in files:
+                raise self.error(404, "File not found")
+            return self.redirect(files[name], name.rsplit("/", 1)[-1])
+
+        @self.storage.route("GET", r"/(?P<key>.+)")
+        def storage(request):
+            if "authorization" in request.headers:
+                return Reply(400, "<Error><Code>InvalidArgument</Code></Error>", content_type="application/xml")
+            if request.params["key"] not in self.blobs:
+                return Reply(404, "<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml")
+            return file_reply(request, self.blobs[request.params["key"]],
+                              {"Last-Modified": "Tue, 21 Apr 2020 10:00:00 GMT"})
