@@ -1,0 +1,280 @@
+"""Gated data: files a person downloaded by hand, adopted with `histodata fetch ID --from DIR`.
+
+`ingest` finds the entry's files in DIR (by relative path, else by base name), checks their
+size and checksums, and adopts them into `<root>/<id>/raw/` by hard link (a copy only across
+filesystems: terabytes are never duplicated). It reports missing, unexpected and mismatched
+files, and the size and sha256 of every adopted file for the dataset record.
+
+A MIRAX slide (HEROHE) is one unit: `X.mrxs` plus the folder `X/` of `.dat` files and
+`Slidedat.ini` beside it; the folder is adopted with its `.mrxs`, and a missing or incomplete
+folder is reported. Entries that list no files adopt everything under DIR, paths kept.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import shutil
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import AccessError, HistodataError
+from .base import RemoteFile
+
+log = logging.getLogger(__name__)
+
+MIRAX_SUFFIX = ".mrxs"
+MIRAX_INDEX = "slidedat.ini"
+IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}   # what file managers leave behind
+
+
+# ----------------------------------------------------------------------------- reports
+@dataclass
+class AdoptedFile:
+    name: str                          # path under raw/
+    path: str                          # where it was found
+    size: int
+    sha256: str
+    verified: dict[str, str] = field(default_factory=dict)   # algorithm -> hex checked against the registry
+    linked: bool = True                # hard link (False: copied across filesystems)
+
+
+@dataclass
+class Mismatch:
+    name: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.path}): {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    from_dir: str
+    adopted: list[AdoptedFile] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    mismatched: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.mismatched
+
+    @property
+    def copied(self) -> list[str]:
+        return [a.name for a in self.adopted if not a.linked]
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ok": self.ok}
+
+    def summary(self) -> str:
+        """One paragraph for the person: what was adopted and what is wrong."""
+        parts = [f"adopted {len(self.adopted)} file(s) from {self.from_dir}"]
+        if self.copied:
+            parts.append(f"{len(self.copied)} copied (another filesystem)")
+        if self.missing:
+            parts.append(f"missing {len(self.missing)}: {_sample(self.missing)}")
+        if self.mismatched:
+            parts.append(f"mismatched {len(self.mismatched)}: {_sample([str(m) for m in self.mismatched])}")
+        if self.unexpected:
+            parts.append(f"not part of the dataset (left alone) {len(self.unexpected)}: {_sample(self.unexpected)}")
+        return "; ".join(parts) + "."
+
+
+def _sample(names: list[str], count: int = 5) -> str:
+    return ", ".join(names[:count]) + (", ..." if len(names) > count else "")
+
+
+# ----------------------------------------------------------------------------- the kind
+def list_files(source, session, entry) -> list[RemoteFile]:
+    """A manual source cannot be downloaded: say what to do by hand."""
+    steps = " ".join((getattr(entry, "instructions", None) or "").split())
+    entry_id = getattr(entry, "id", "ID")
+    raise AccessError(f"{entry_id} must be downloaded by hand." + (f" What to do: {steps}" if steps else ""),
+                      f"Then adopt the files with: histodata fetch {entry_id} --from DIR")
+
+
+def expected_specs(entry) -> list:
+    """What a person should end up with: the manual source's files, else the first list of files."""
+    ordered = sorted(entry.sources, key=lambda s: s.kind != "manual")
+    return next((list(s.files) for s in ordered if s.files), [])
+
+
+# ----------------------------------------------------------------------------- the folder
+@dataclass
+class Folder:
+    """The files under DIR (relative '/'-paths), with lookups by base name and MIRAX units."""
+
+    root: Path
+    files: list[str]
+
+    @classmethod
+    def scan(cls, root: Path) -> "Folder":
+        found = []
+        for folder, dirs, names in os.walk(root):
+            dirs.sort()
+            for name in sorted(names):
+                full = Path(folder) / name
+                if name.lower() in IGNORED_NAMES or not full.is_file():
+                    continue
+                found.append(full.relative_to(root).as_posix())
+        return cls(root, found)
+
+    def by_basename(self) -> dict[str, list[str]]:
+        index = defaultdict(list)
+        for rel in self.files:
+            index[posixpath.basename(rel)].append(rel)
+        return index
+
+    def size(self, rel: str) -> int:
+        return (self.root / rel).stat().st_size
+
+    def mirax_members(self, mrxs_rel: str) -> list[str] | None:
+        """The files of the folder beside `X.mrxs` (None when there is no such folder)."""
+        folder = mrxs_rel[: -len(MIRAX_SUFFIX)]
+        if not (self.root / folder).is_dir():
+            return None
+        return [rel for rel in self.files if rel.startswith(folder + "/")]
+
+
+def find(folder: Folder, spec, basenames: dict[str, list[str]], taken: set[str]) -> str | None:
+    """Where a registry file is in DIR: its relative path, else a unique file of the same name
+    (several candidates: the one whose path ends like the name, else the one of the right size)."""
+    if spec.name in folder.files and spec.name not in taken:
+        return spec.name
+    candidates = [c for c in basenames.get(posixpath.basename(spec.name), []) if c not in taken]
+    if len(candidates) > 1:
+        ending = [c for c in candidates if c.endswith("/" + spec.name)]
+        sized = [c for c in candidates if spec.size is not None and folder.size(c) == spec.size]
+        candidates = ending or sized or candidates
+    return candidates[0] if candidates else None
+
+
+# ----------------------------------------------------------------------------- ingest
+def ingest(entry, from_dir, paths, files=None, quiet=None) -> IngestReport:
+    """Adopt the entry's files found in `from_dir` into `paths.raw` (see the module docstring).
+
+    `files`: the registry file specs to look for (a --files subset); default every file the
+    entry lists, or everything under the folder when it lists none.
+    """
+    root = Path(from_dir).expanduser()
+    if not root.is_dir():
+        raise HistodataError(f"--from {root}: no such folder.",
+                             "Give the folder you downloaded the files into.")
+    folder = Folder.scan(root.resolve())
+    specs = list(files) if files is not None else expected_specs(entry)
+    report = IngestReport(str(root))
+    plan = plan_adoption(folder, specs, report) if specs else [(rel, rel, None) for rel in folder.files]
+    taken = {rel for rel, _, _ in plan}
+    if files is None:
+        report.unexpected = [rel for rel in folder.files if rel not in taken]
+    adopt_all(folder, plan, paths, report, quiet)
+    return report
+
+
+def plan_adoption(folder: Folder, specs: list, report: IngestReport) -> list[tuple[str, str, object]]:
+    """(relative path in DIR, name under raw/, spec or None) for every file to check and adopt;
+    records missing files and incomplete MIRAX units in `report`."""
+    basenames = folder.by_basename()
+    plan: list[tuple[str, str, object]] = []
+    taken: set[str] = set()
+    listed = {spec.name for spec in specs}
+    for spec in specs:
+        found = find(folder, spec, basenames, taken)
+        if found is None:
+            report.missing.append(spec.name)
+            continue
+        taken.add(found)
+        plan.append((found, spec.name, spec))
+        if spec.name.lower().endswith(MIRAX_SUFFIX):
+            plan += mirax_unit(folder, found, spec.name, listed, taken, report)
+    return plan
+
+
+def mirax_unit(folder: Folder, found: str, name: str, listed: set[str], taken: set[str],
+               report: IngestReport) -> list[tuple[str, str, None]]:
+    """The data folder that belongs to a `.mrxs`: every file in it, under the same relative layout."""
+    members = folder.mirax_members(found)
+    stem_name = name[: -len(MIRAX_SUFFIX)]
+    if members is None:
+        report.missing.append(f"{stem_name}/ (the MIRAX data folder of {name})")
+        return []
+    if not any(posixpath.basename(m).lower() == MIRAX_INDEX for m in members):
+        report.mismatched.append(Mismatch(name, str(folder.root / found[: -len(MIRAX_SUFFIX)]),
+                                          "the MIRAX data folder has no Slidedat.ini (incomplete copy?)"))
+    source_stem = found[: -len(MIRAX_SUFFIX)]
+    unit = []
+    for member in members:
+        target = stem_name + member[len(source_stem):]
+        if member in taken or target in listed:
+            continue
+        taken.add(member)
+        unit.append((member, target, None))
+    return unit
+
+
+def adopt_all(folder: Folder, plan, paths, report: IngestReport, quiet) -> None:
+    """Check and link every planned file, with one progress display over all bytes."""
+    from ..transfer.progress import TransferDisplay
+
+    total = sum(folder.size(rel) for rel, _, _ in plan)
+    with TransferDisplay(quiet, files=len(plan), total_bytes=total) as display:
+        for rel, name, spec in plan:
+            adopted = check_and_adopt(folder.root / rel, name, spec, paths, report, display)
+            if adopted:
+                report.adopted.append(adopted)
+
+
+def check_and_adopt(source: Path, name: str, spec, paths, report: IngestReport, display) -> AdoptedFile | None:
+    """Size, then checksums (one pass, plus sha256 for the record); adopt when they match."""
+    size = source.stat().st_size
+    if spec is not None and spec.size is not None and spec.size != size:
+        report.mismatched.append(Mismatch(name, str(source), f"size {size} bytes, expected {spec.size}"))
+        return None
+    expected = dict(spec.checksums) if spec is not None else {}
+    hashes = hash_file(source, list(expected), display)
+    wrong = [a for a, value in expected.items() if hashes.get(a) != value.lower()]
+    if wrong:
+        report.mismatched.append(Mismatch(name, str(source), f"{wrong[0]} differs from the registry "
+                                          "(corrupted or a different version)"))
+        return None
+    linked = place(source, paths.raw_file(name))
+    return AdoptedFile(name, str(source), size, hashes["sha256"], {a: hashes[a] for a in expected}, linked)
+
+
+def hash_file(path: Path, algorithms: list[str], display) -> dict[str, str]:
+    """Every algorithm plus sha256 in one read of the file."""
+    from ..transfer.hashing import StreamHasher
+
+    hasher = StreamHasher(algorithms)
+    handle = display.start_file(path.name, path.stat().st_size)
+    try:
+        with open(path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                hasher.update(chunk)
+                display.advance(handle, len(chunk))
+    finally:
+        digests = hasher.hexdigests()
+        display.finish_file(handle)
+    return digests
+
+
+def place(source: Path, target: Path) -> bool:
+    """Hard-link `source` at `target` (replacing what is there); copy only when linking is
+    impossible (another filesystem, or a filesystem without links). True when linked."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and os.path.samefile(source, target):
+        return True
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.adopt")
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary)
+        linked = True
+    except OSError as err:
+        log.debug("cannot hard-link %s (%s); copying", source, err.strerror)
+        shutil.copyfile(source, temporary)
+        linked = False
+    os.replace(temporary, target)
+    return linked
