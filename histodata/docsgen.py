@@ -31,8 +31,17 @@ STANDARDIZER_TEXT = {
 }
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\[]*_<>`|"})
+
+
+def _md_text(text) -> str:
+    """Registry text shown literally in Markdown (brackets such as `[27a] [27b]` are not links)."""
+    return str(text).translate(_MD_SPECIAL)
+
+
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell: literal text on one line."""
+    return _md_text(text).replace("\n", " ")
 
 
 def fetch_support(entry: dict) -> str:
@@ -115,7 +124,7 @@ def _catalog_row(entry: dict) -> str:
 def dataset_page(entry: dict) -> str:
     parts = [f"# {entry['name']}\n"]
     if entry.get("summary"):
-        parts.append(entry["summary"] + "\n")
+        parts.append(_md_text(entry["summary"]) + "\n")
     parts.append(_facts_table(entry))
     for warning in license_restrictions(entry["license"]):
         parts.append(f'!!! warning "License: {entry["license"]}"\n    {warning.capitalize()}: check the license '
@@ -124,7 +133,7 @@ def dataset_page(entry: dict) -> str:
     parts.append(_sources_section(entry))
     parts.append(_fetch_section(entry))
     if entry.get("notes"):
-        parts.append("## Notes\n\n" + "\n".join(f"- {n}" for n in entry["notes"]) + "\n")
+        parts.append("## Notes\n\n" + "\n".join(f"- {_md_text(n)}" for n in entry["notes"]) + "\n")
     if entry.get("citation"):
         parts.append(f"## Citation\n\n```bibtex\n{entry['citation'].strip()}\n```\n")
     if entry.get("provenance"):
@@ -134,21 +143,25 @@ def dataset_page(entry: dict) -> str:
 
 
 def _facts_table(entry: dict) -> str:
-    size = entry.get("size") or {}
+    def text(value):
+        return None if value in (None, "", []) else _md_escape(value)
+
+    def link(url):
+        return f"<{url}>" if url else None
+
     rows = [
-        ("id", f"`{entry['id']}`"), ("organs", ", ".join(entry["organs"])), ("stains", ", ".join(entry["stains"])),
+        ("id", f"`{entry['id']}`"), ("organs", ", ".join(entry["organs"])), ("stains", text(", ".join(entry["stains"]))),
         ("tasks", ", ".join(entry["tasks"])), ("modality", entry["modality"]), ("year", entry.get("year")),
-        ("size", size_line(entry)),
-        ("magnification", entry.get("magnification")), ("mpp", entry.get("mpp")),
-        ("scanner", entry.get("scanner")), ("content", entry.get("content")),
-        ("license", entry["license"] + (f" ([terms]({entry['license_url']}))" if entry.get("license_url") else "")),
+        ("size", text(size_line(entry))), ("magnification", text(entry.get("magnification"))),
+        ("mpp", entry.get("mpp")), ("scanner", text(entry.get("scanner"))), ("content", text(entry.get("content"))),
+        ("license", _md_escape(entry["license"]) + (f" ([terms]({entry['license_url']}))" if entry.get("license_url") else "")),
         ("access", ACCESS_TEXT.get(entry["access"], entry["access"])),
-        ("homepage", entry.get("homepage")), ("paper", entry.get("paper")),
+        ("homepage", link(entry.get("homepage"))), ("paper", link(entry.get("paper"))),
         ("DOI", f"[{entry['doi']}](https://doi.org/{entry['doi']})" if entry.get("doi") else None),
-        ("catalog row", entry.get("catalog_row")),
+        ("catalog row", text(entry.get("catalog_row"))),
     ]
     lines = ["| fact | value |", "|---|---|"]
-    lines += [f"| **{k}** | {_md_escape(v)} |" for k, v in rows if v not in (None, "", [])]
+    lines += [f"| **{k}** | {v} |" for k, v in rows if v not in (None, "", [])]
     return "\n".join(lines) + "\n"
 
 
@@ -157,7 +170,7 @@ def _access_section(entry: dict) -> str:
         return "## Access\n\nOpen: anonymous download.\n"
     steps = entry.get("instructions", "").strip()
     return (f"## Access\n\n!!! note \"{entry['access'].capitalize()}: manual steps\"\n"
-            + "\n".join(f"    {line}" for line in steps.splitlines()) + "\n\n"
+            + "\n".join(f"    {_md_text(line)}" for line in steps.splitlines()) + "\n\n"
             f"Then adopt the files you downloaded: `histodata fetch {entry['id']} --from DIR`.\n")
 
 
@@ -171,7 +184,7 @@ def _sources_section(entry: dict) -> str:
         if locator:
             out.append(f"`{locator}`\n")
         if source.get("notes"):
-            out.append(source["notes"] + "\n")
+            out.append(_md_text(source["notes"]) + "\n")
         files = source.get("files") or []
         if files:
             out.append("| file | size | checksums |\n|---|---|---|")
@@ -209,7 +222,7 @@ def catalog_notes_page(entries: list[dict]) -> str:
     for entry in entries:
         if entry.get("notes"):
             out.append(f"## [{entry['name']}](datasets/{entry['id']}/index.md)\n")
-            out += [f"- {n}" for n in entry["notes"]]
+            out += [f"- {_md_text(n)}" for n in entry["notes"]]
             out.append("")
     return "\n".join(out)
 
