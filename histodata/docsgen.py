@@ -66,7 +66,11 @@ def catalog_page(entries: list[dict]) -> str:
         + "".join(f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in values)
         + "</select></label>"
         for key, values in facets.items())
-    return f"""# Dataset catalog
+    return f"""---
+hide: [navigation, toc]
+---
+
+# Dataset catalog
 
 {len(entries)} datasets. Type to filter (name, organ, stain, task, license, ...), choose facets, and
 click a column header to sort. Each name opens the dataset's page with its sources, checksums, license,
@@ -98,6 +102,15 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def _size_cell(entry: dict, total: int) -> str:
+    """Bytes when known, else the published size, shortened (the whole text is the tooltip)."""
+    full = size_line(entry)
+    short = human_size(total) if total else full
+    if len(short) > 28:
+        short = short[:26].rstrip(" ,;(") + "…"
+    return f'<span data-value="{total}" title="{html.escape(full)}">{html.escape(short)}</span>'
+
+
 def _catalog_row(entry: dict) -> str:
     from .registry.models import Entry
 
@@ -112,7 +125,7 @@ def _catalog_row(entry: dict) -> str:
         f'<a href="../datasets/{entry["id"]}/index.html">{html.escape(entry["name"])}</a>',
         ", ".join(entry["organs"]), ", ".join(entry["stains"]), ", ".join(entry["tasks"]),
         entry["modality"],
-        f'<span data-value="{total}">{html.escape(entry_size_text(entry))}</span>',
+        _size_cell(entry, total),
         str(entry.get("year", "")), html.escape(entry["license"]), entry["access"],
         html.escape(fetch_support(entry)),
     ]
