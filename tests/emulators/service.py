@@ -160,3 +160,19 @@ class EmulatorServer:
     def seen(self, path_fragment: str) -> list[Request]:
         """Recorded requests whose path contains `path_fragment`."""
         return [r for r in self.requests if path_fragment in r.path]
+
+
+def assert_secrets_absent(secrets, *texts: str, root=None) -> None:
+    """No secret appears in any text (stdout, stderr) nor in any file under `root`."""
+    from pathlib import Path
+
+    secrets = [s for s in secrets if s]
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, "a secret leaked into the output"
+    if root is not None:
+        for path in Path(root).rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                for secret in secrets:
+                    assert secret.encode() not in data, f"a secret leaked into {path}"

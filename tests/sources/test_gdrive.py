@@ -102,3 +102,33 @@ def test_legacy_folder_page_is_parsed():
             "\\x22image/png\\x22],[\\x22" + drive_id(6, "0") + "\\x22,[],\\x22sub\\x22,"
             "\\x22application/vnd.google-apps.folder\\x22]]]';</script>")
     assert gdrive.legacy_children(page) == [(drive_id(5), "a.png", False), (drive_id(6, "0"), "sub", True)]
+
+
+def test_fetch_of_a_custom_drive_folder_entry(drive, extra_registry):
+    from conftest import run_cli
+    from emulators.entries import entry_yaml
+    from histodata.layout import dataset_paths
+
+    md5 = hashlib.md5(b"mask-bytes").hexdigest()
+    extra_registry(entry_yaml("drive-folder", {"kind": "gdrive", "folder": ROOT,
+                                               "files": [{"name": "masks/mask & 1.png", "md5": md5}]}))
+    extra_registry(entry_yaml("drive-big", {"kind": "gdrive", "file": drive_id(300)}))
+    result = run_cli("-v", "fetch", "drive-folder", "--json")
+    assert result.returncode == 0, result.stderr
+    raw = dataset_paths("drive-folder").raw
+    assert (raw / "masks" / "mask & 1.png").read_bytes() == b"mask-bytes"
+    assert len([p for p in raw.rglob("*.png")]) == 61
+    big = run_cli("fetch", "drive-big", "--json")
+    assert big.returncode == 0, big.stderr
+    assert (dataset_paths("drive-big").raw / "big.zip").read_bytes() == BIG
+
+
+def test_fetch_refused_by_quota_says_what_to_do(drive, extra_registry):
+    from conftest import run_cli
+    from emulators.entries import entry_yaml
+
+    extra_registry(entry_yaml("drive-busy", {"kind": "gdrive", "file": drive_id(301),
+                                             "files": [{"name": "busy.zip"}]}))
+    result = run_cli("fetch", "drive-busy")
+    assert result.returncode != 0
+    assert "quota" in result.stderr and "--from" in result.stderr and "Traceback" not in result.stderr

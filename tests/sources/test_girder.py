@@ -159,3 +159,40 @@ def test_annotations_are_saved_raw_and_slides_listed_on_request(dsa, tmp_path):
     download(remote.url, target, headers=remote.headers, session=new_session(), quiet=True)
     saved = json.loads(target.read_text())
     assert saved == dsa.refs["sk"].annotations
+
+
+# ----------------------------------------------------------------------------- end to end
+def test_fetch_of_a_custom_girder_entry_with_token_and_crops(server, extra_registry, monkeypatch):
+    from conftest import run_cli
+    from emulators.entries import entry_yaml
+    from emulators.service import assert_secrets_absent
+    from histodata.layout import dataset_paths
+
+    monkeypatch.setenv("GIRDER_API_KEY", KEY)
+    server.grant("alice", server.refs["private"])
+    extra_registry(entry_yaml("girder-private", {"kind": "girder", "api_url": API,
+                                                 "folder": server.refs["private"].id}))
+    result = run_cli("-v", "fetch", "girder-private", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [f["name"] for f in document["files"]] == ["secret.bin"]
+    assert document["files"][0]["checksum"] == "sha512 (provider)"
+    raw = dataset_paths("girder-private").raw
+    assert (raw / "secret.bin").read_bytes() == b"s" * 100
+    token = next(iter(server.tokens))
+    assert_secrets_absent([KEY, token], result.stdout, result.stderr, root=dataset_paths("girder-private").base)
+
+
+def test_fetch_of_bcss_style_crops(dsa, extra_registry):
+    from conftest import run_cli
+    from emulators.entries import entry_yaml
+    from histodata.layout import dataset_paths
+
+    extra_registry(entry_yaml("bcss-mini", {"kind": "girder", "api_url": API, "folder": dsa.refs["slides"].id,
+                                            "regions": {"mpp": 0.25, "rois": [ROI]}, "annotations": True}))
+    result = run_cli("fetch", "bcss-mini", "--json")
+    assert result.returncode == 0, result.stderr
+    raw = dataset_paths("bcss-mini").raw
+    with Image.open(raw / "images" / "TCGA-A1-A0SK-DX1_xmin45749_ymin25055_MPP-0.2500.png") as image:
+        assert image.format == "PNG" and image.size == (333, 250)
+    assert json.loads((raw / "annotations" / "TCGA-A1-A0SK-01Z-00-DX1.json").read_text())[0]["annotation"]

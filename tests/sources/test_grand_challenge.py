@@ -87,3 +87,31 @@ def test_plain_http_is_not_json_from_a_tls_server(gc, monkeypatch):
     monkeypatch.setenv("HISTODATA_RETRIES", "1")
     with pytest.raises(Exception):
         grand_challenge.list_files(Source(kind="grand-challenge", archive="camelyon-test"), new_session(), None)
+
+
+def test_fetch_of_a_custom_archive_entry_keeps_the_token_secret(gc, extra_registry, monkeypatch):
+    from conftest import run_cli
+    from emulators.entries import entry_yaml
+    from emulators.service import assert_secrets_absent
+    from histodata.layout import dataset_paths
+
+    monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", TOKEN)
+    extra_registry(entry_yaml("gc-archive", {"kind": "grand-challenge", "archive": "camelyon-test"},
+                              access="registration", instructions="Join the challenge on grand-challenge.org."))
+    result = run_cli("-v", "fetch", "gc-archive", "--files", "slide_00*", "--files", "generic-medical-image/*",
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    raw = dataset_paths("gc-archive").raw
+    assert (raw / "slide_003.tif").read_bytes() == b"II*\x003"
+    assert (raw / "generic-medical-image" / "ct.zraw").read_bytes() == b"zz"
+    assert_secrets_absent([TOKEN], result.stdout, result.stderr, root=dataset_paths("gc-archive").base)
+
+
+def test_fetch_without_token_names_the_variable(gc, extra_registry):
+    from conftest import run_cli
+    from emulators.entries import entry_yaml
+
+    extra_registry(entry_yaml("gc-archive", {"kind": "grand-challenge", "archive": "camelyon-test"},
+                              access="registration", instructions="Join the challenge on grand-challenge.org."))
+    result = run_cli("fetch", "gc-archive")
+    assert result.returncode != 0 and "GRAND_CHALLENGE_AUTHORIZATION" in result.stderr

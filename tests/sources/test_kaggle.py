@@ -129,3 +129,36 @@ def test_grand_challenge_and_girder_and_zenodo_variables(monkeypatch):
     assert credentials.girder_api_key() == "gk-123456"
     monkeypatch.setenv("ZENODO_TOKEN", "zt-123456")
     assert credentials.zenodo_headers() == {"Authorization": "Bearer zt-123456"}
+
+
+# ----------------------------------------------------------------------------- end to end
+def test_fetch_of_custom_kaggle_entries(server, extra_registry, monkeypatch):
+    from conftest import run_cli
+    from emulators.entries import entry_yaml
+    from emulators.service import assert_secrets_absent
+    from histodata.layout import dataset_paths
+
+    monkeypatch.setenv("KAGGLE_USERNAME", USER)
+    monkeypatch.setenv("KAGGLE_KEY", KEY)
+    extra_registry(entry_yaml("panda-mini", {"kind": "kaggle", "competition": "panda-test"},
+                              access="registration", instructions="Accept the rules on kaggle.com."))
+    result = run_cli("-v", "fetch", "panda-mini", "--json")
+    assert result.returncode == 0, result.stderr
+    raw = dataset_paths("panda-mini").raw
+    assert (raw / "train.csv").read_bytes() == server.competitions["panda-test"]["train.csv"]
+    import base64
+
+    basic = base64.b64encode(f"{USER}:{KEY}".encode()).decode()
+    assert_secrets_absent([KEY, basic], result.stdout, result.stderr, root=dataset_paths("panda-mini").base)
+
+
+def test_fetch_with_rules_not_accepted_prints_the_rules_url(server, extra_registry, monkeypatch):
+    from conftest import run_cli
+    from emulators.entries import entry_yaml
+
+    monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
+    extra_registry(entry_yaml("panda-mini", {"kind": "kaggle", "competition": "panda-test"},
+                              access="registration", instructions="Accept the rules on kaggle.com."))
+    result = run_cli("-v", "fetch", "panda-mini")
+    assert result.returncode != 0
+    assert "kaggle.com/competitions/panda-test/rules" in result.stderr and TOKEN not in result.stderr

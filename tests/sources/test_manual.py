@@ -140,3 +140,40 @@ def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(Exception) as info:
         manual.ingest(make_entry(None), tmp_path / "nope", dataset_paths("gated-test"), quiet=True)
     assert "no such folder" in str(info.value)
+
+
+# ----------------------------------------------------------------------------- end to end
+HEROHE_LIKE = """
+id: herohe-mini
+name: HEROHE mini
+organs: [breast]
+stains: [h&e]
+tasks: [classification]
+modality: wsi
+access: registration
+instructions: Register on the HEROHE challenge site and download the training slides.
+sources:
+  - kind: manual
+    files:
+      - {name: "1.mrxs", md5: %s}
+      - {name: "2.mrxs"}
+"""
+
+
+def test_fetch_from_a_mirax_folder_and_failed_fetch_prints_instructions(tmp_path, extra_registry):
+    from conftest import run_cli
+
+    incoming = tmp_path / "HEROHE"
+    incoming.mkdir()
+    one = make_mirax(incoming, "1")
+    make_mirax(incoming, "2")
+    (incoming / "readme.pdf").write_bytes(b"%PDF")
+    extra_registry(HEROHE_LIKE % md5(one["1.mrxs"]))
+    refused = run_cli("fetch", "herohe-mini")
+    assert refused.returncode != 0 and "Register on the HEROHE challenge site" in refused.stderr
+    assert "--from" in refused.stderr
+    result = run_cli("fetch", "herohe-mini", "--from", str(incoming), "--json")
+    assert result.returncode == 0, result.stderr
+    raw = dataset_paths("herohe-mini").raw
+    assert (raw / "2" / "Slidedat.ini").exists() and (raw / "1" / "Data0002.dat").read_bytes() == bytes([2]) * 1000
+    assert os.path.samefile(raw / "1.mrxs", incoming / "1.mrxs")
