@@ -266,7 +266,7 @@ def download_remotes(remotes: list[RemoteFile], paths: DatasetPaths, session, wo
         path = paths.raw_file(remote.name)
         path.parent.mkdir(parents=True, exist_ok=True)
         by_path[str(path.absolute())] = remote
-        if getattr(remote, "downloader", None):
+        if remote.downloader:
             done_or_error = download_with_kind(remote, path, session, quiet)
             (done if not isinstance(done_or_error, HistodataError) else failures).append(
                 (remote, done_or_error))
@@ -279,17 +279,22 @@ def download_remotes(remotes: list[RemoteFile], paths: DatasetPaths, session, wo
             results = download_many(tasks, workers=workers or 4, quiet=quiet, session=session)
         except DownloadError as err:
             results = list(getattr(err, "results", []))
-            failures.append((None, err))
+            inner = [e for _, e in getattr(err, "failures", []) if e is not None]
+            failures.append((None, inner[0] if len(inner) == 1 else err))  # one failure: its own type
     done += [(by_path[str(r.path.absolute())], r) for r in results]
     return done, combined_error([e for _, e in failures])
 
 
 def download_with_kind(remote: RemoteFile, path, session, quiet):
     """A file whose kind needs its own step (e.g. Drive's confirm form): its module downloads it."""
-    from .sources import kind_module
+    import importlib
 
+    from .sources import KIND_MODULES
+
+    module_name = KIND_MODULES.get(remote.downloader, remote.downloader.replace("-", "_"))
     try:
-        return kind_module(remote.downloader).download(remote, path, session, quiet=quiet)
+        return importlib.import_module(f"histodata.sources.{module_name}").download(
+            remote, path, session, quiet=quiet)
     except HistodataError as err:
         return err
 
@@ -445,7 +450,7 @@ def report_complete(entry, paths, names: list[str], whole: bool, quiet, standard
 
     notify(f"{entry.id} is complete: {len(names)} file(s), {human_size(report.total_bytes)} already in "
            f"{paths.raw}; nothing to download.")
-    finish(entry, paths, report, quiet, standardize, skip_if_done=True)
+    finish(entry, paths, report, quiet, standardize)
     return report
 
 
@@ -456,16 +461,14 @@ def say_unverified(report: FetchReport) -> None:
                f"was checked (e.g. {names[0]}). Pin a sha256 in the registry entry to verify them.")
 
 
-def finish(entry, paths, report: FetchReport, quiet, standardize: bool, skip_if_done: bool = False) -> None:
-    """Standardize after a complete fetch, when the entry says how and the caller wants it."""
+def finish(entry, paths, report: FetchReport, quiet, standardize: bool) -> None:
+    """Standardize after a complete fetch, when the entry says how and the caller wants it
+    (the standardizer itself skips work already done)."""
     if not standardize or entry.standardize is None:
         return
     if not report.complete:
         report.standardize_note = "skipped: only part of the dataset is on disk (run without --files)"
         notify(f"Standardization {report.standardize_note}.")
-        return
-    if skip_if_done and read_record(paths).get("standardized"):
-        report.standardized = True
         return
     try:
         from .standardize import standardize_dataset

@@ -107,3 +107,26 @@ def test_etag_meaning(etag, md5):
 @pytest.mark.parametrize("prefix, dropped", [("", ""), ("a/", ""), ("a/b/", "a/"), ("a/b/tum", "a/b/")])
 def test_parent_folder_rule(prefix, dropped):
     assert s3.parent_folder(prefix) == dropped
+
+
+def test_fetch_end_to_end_with_subset_repeated_base_names_and_multipart(bucket, extra_registry):
+    import json
+
+    from conftest import run_cli
+    from emulators.entries import entry_yaml
+    from histodata.layout import dataset_paths, read_record
+
+    extra_registry(entry_yaml("camelyon-s3", {"kind": "s3", "bucket": BUCKET, "region": REGION,
+                                              "prefix": "CAMELYON16/"}))
+    plan = json.loads(run_cli("fetch", "camelyon-s3", "--dry-run", "--json").stdout)
+    assert len(plan["files"]) == IMAGES + 3
+    result = run_cli("fetch", "camelyon-s3", "--files", "normal_0001.tif", "--files", "*/big.bin", "--json")
+    assert result.returncode == 0, result.stderr
+    raw = dataset_paths("camelyon-s3").raw
+    assert (raw / "CAMELYON16/images/normal_0001.tif").read_bytes() == b"image 1"
+    assert (raw / "CAMELYON16/masks/normal_0001.tif").read_bytes() == b"mask 1"
+    assert (raw / "CAMELYON16/big.bin").read_bytes() == MULTIPART
+    files = read_record(dataset_paths("camelyon-s3"))["files"]
+    assert files["CAMELYON16/masks/normal_0001.tif"]["verified"] == {"md5": hashlib.md5(b"mask 1").hexdigest()}
+    assert files["CAMELYON16/big.bin"]["verified_against"] == "none"
+    assert "1 file(s) are unverified" in result.stderr
