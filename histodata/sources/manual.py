@@ -171,7 +171,18 @@ def ingest(entry, from_dir, paths, files=None, quiet=None) -> IngestReport:
     if files is None:
         report.unexpected = [rel for rel in folder.files if rel not in taken]
     adopt_all(folder, plan, paths, report, quiet)
+    if report.missing or report.mismatched or report.unexpected:
+        tell(report.summary())
     return report
+
+
+def tell(message: str) -> None:
+    """A message for the person on standard error (redacted)."""
+    import sys
+
+    from ..redact import redact
+
+    print(redact(message), file=sys.stderr)
 
 
 def plan_adoption(folder: Folder, specs: list, report: IngestReport) -> list[tuple[str, str, object]]:

@@ -177,3 +177,4 @@ def test_fetch_from_a_mirax_folder_and_failed_fetch_prints_instructions(tmp_path
     raw = dataset_paths("herohe-mini").raw
     assert (raw / "2" / "Slidedat.ini").exists() and (raw / "1" / "Data0002.dat").read_bytes() == bytes([2]) * 1000
     assert os.path.samefile(raw / "1.mrxs", incoming / "1.mrxs")
+    assert "readme.pdf" in result.stderr and "not part of the dataset" in result.stderr
