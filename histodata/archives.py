@@ -18,7 +18,7 @@ import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from . import constants
 from .errors import UnsafeArchiveError
@@ -86,22 +86,22 @@ def _refuse(archive: Path, member: str, why: str) -> UnsafeArchiveError:
         "The archive may be corrupt or hostile; check where it came from. Nothing was extracted.")
 
 
-def safe_relative(name: str) -> PurePosixPath | None:
-    """The member path as a safe relative path, or None when it would escape the target."""
+def safe_parts(name: str) -> tuple[str, ...] | None:
+    """The member path as safe relative parts (() for the root), or None when it would escape."""
     name = name.replace("\\", "/")
     if not name or "\x00" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return None
-    parts = [p for p in name.split("/") if p not in ("", ".")]
+    parts = tuple(p for p in name.split("/") if p not in ("", "."))
     if any(p == ".." or ":" in p for p in parts):
         return None
-    return PurePosixPath(*parts) if parts else PurePosixPath(".")
+    return parts
 
 
-def _link_stays_inside(member: PurePosixPath, target: str, hard: bool) -> bool:
+def _link_stays_inside(member: tuple[str, ...], target: str, hard: bool) -> bool:
     """A link target resolved from the member's folder (symlink) or the archive root (hard link)."""
     if target.startswith("/") or (len(target) > 1 and target[1] == ":"):
         return False
-    base = [] if hard else list(member.parent.parts)
+    base = [] if hard else list(member[:-1])
     for part in target.replace("\\", "/").split("/"):
         if part in ("", "."):
             continue
@@ -123,7 +123,7 @@ def check_members(archive: Path, members: list[Member], limits: Limits) -> None:
     total = 0
     archive_size = max(archive.stat().st_size, 1)
     for member in members:
-        rel = safe_relative(member.name)
+        rel = safe_parts(member.name)
         if rel is None:
             raise _refuse(archive, member.name, "has an absolute path, a drive letter or '..'")
         if member.kind == "other":
@@ -177,27 +177,99 @@ def _tar_members(tf: tarfile.TarFile) -> list[Member]:
 
 
 # ----------------------------------------------------------------------------- extraction
+@dataclass(frozen=True)
+class Extraction:
+    """Where an archive went: `folder` holds its members; `tops` are its top-level names."""
+
+    folder: Path
+    tops: tuple[str, ...]
+    changed: bool
+
+
+_FAST_MAX = 16 << 20   # members up to this size are inflated in memory, straight from the archive map
+
+
+def _zip_write(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: str) -> None:
+    with zf.open(info) as src, open(dest, "wb") as out:
+        shutil.copyfileobj(src, out, _COPY_CHUNK)  # zipfile stops at the declared size and checks the CRC
+
+
+def _zip_payload(view: memoryview, info: zipfile.ZipInfo) -> bytes | None:
+    """The member's bytes read straight from the mapped archive (stored or deflated, not
+    encrypted, small), checked against its declared size and CRC; None to use zipfile instead."""
+    import zlib
+
+    if info.flag_bits & 1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) \
+            or info.file_size > _FAST_MAX:
+        return None
+    start = info.header_offset
+    header = bytes(view[start:start + 30])
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename!r}")
+    data_start = start + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+    raw = view[data_start:data_start + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise zipfile.BadZipFile(f"truncated member {info.filename!r}")
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = bytes(raw)
+    else:
+        inflater = zlib.decompressobj(-15)
+        data = inflater.decompress(raw, info.file_size + 1)
+    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"bad size or CRC for {info.filename!r}")
+    return data
+
+
+def _write_bytes(dest: str, data: bytes) -> None:
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 def _extract_zip(zf: zipfile.ZipFile, members: list[Member], tmp: Path) -> None:
+    """Folders first, then links, then files."""
+    root = str(tmp)
+    files = []
+    folders = set()
     for info, member in zip(zf.infolist(), members):
-        rel = safe_relative(member.name)
-        dest = tmp / rel
+        dest = os.path.join(root, *safe_parts(member.name))
         if member.kind == "dir":
-            dest.mkdir(parents=True, exist_ok=True)
+            folders.add(dest)
             continue
-        if member.kind == "symlink":  # checked to stay inside: write it as a real link
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(member.link, dest)
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with zf.open(info) as src, open(dest, "wb") as out:
-            shutil.copyfileobj(src, out, _COPY_CHUNK)  # zipfile stops at the declared size, checks CRC
+        folders.add(os.path.dirname(dest))
+        files.append((info, member, dest))
+    for folder in sorted(folders):
+        os.makedirs(folder, exist_ok=True)
+    links = [(m, d) for _, m, d in files if m.kind == "symlink"]
+    for member, dest in links:  # checked to stay inside: written as real links
+        os.symlink(member.link, dest)
+    import mmap
+
+    regular = [(i, d) for i, m, d in files if m.kind != "symlink"]
+    if not regular:
+        return
+    with open(zf.filename, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        view = memoryview(mapped)
+        try:
+            for info, dest in regular:
+                data = _zip_payload(view, info)
+                if data is None:
+                    _zip_write(zf, info, dest)
+                else:
+                    _write_bytes(dest, data)
+        finally:
+            view.release()
 
 
 def _extract_tar(tf: tarfile.TarFile, tmp: Path) -> None:
     if hasattr(tarfile, "data_filter"):
         tf.extractall(tmp, filter="data")
-    else:  # Python < 3.11.4: members were checked above; refuse modes we would not want anyway
-        tf.extractall(tmp)  # noqa: S202 - every member was validated by check_members
+    else:  # Python < 3.11.4: every member was validated by check_members
+        tf.extractall(tmp)  # noqa: S202
 
 
 def _open_archive(path: Path):
@@ -211,16 +283,32 @@ def _open_archive(path: Path):
                                  "and fetch it again.") from err
 
 
+_READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, NotImplementedError,
+                RuntimeError)
+
+
+def _members_of(handle, path: Path) -> list[Member]:
+    try:
+        return _zip_members(handle) if isinstance(handle, zipfile.ZipFile) else _tar_members(handle)
+    except _READ_ERRORS as err:
+        raise UnsafeArchiveError(f"cannot read archive {path.name}: {err}.",
+                                 "The file may be corrupt; fetch it again.") from err
+
+
 def list_members(path: str | os.PathLike) -> list[Member]:
     """Every member of an archive (no extraction)."""
     path = Path(path)
     with _open_archive(path) as handle:
-        try:
-            return _zip_members(handle) if isinstance(handle, zipfile.ZipFile) else _tar_members(handle)
-        except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError,
-                NotImplementedError, RuntimeError) as err:
-            raise UnsafeArchiveError(f"cannot read archive {path.name}: {err}.",
-                                     "The file may be corrupt; fetch it again.") from err
+        return _members_of(handle, path)
+
+
+def top_names(members: list[Member]) -> tuple[tuple[str, ...], bool]:
+    """The archive's top-level names, and whether it is one folder holding everything."""
+    named = [(safe_parts(m.name), m) for m in members]
+    named = [(p, m) for p, m in named if p]
+    tops = tuple(sorted({p[0] for p, _ in named}))
+    single_folder = len(tops) == 1 and any(len(p) > 1 or m.kind == "dir" for p, m in named)
+    return tops, single_folder
 
 
 def _move_into_place(tmp: Path, target: Path) -> None:
@@ -243,7 +331,8 @@ def _fingerprint(archive: Path, sha256: str | None) -> dict:
 
 def _read_marker(target: Path) -> dict:
     try:
-        return json.loads((target / MARKER_NAME).read_text())
+        marker = json.loads((target / MARKER_NAME).read_text())
+        return marker if isinstance(marker, dict) else {}
     except (FileNotFoundError, ValueError):
         return {}
 
@@ -254,54 +343,65 @@ def _write_marker(target: Path, marker: dict) -> None:
     os.replace(tmp, target / MARKER_NAME)
 
 
+def _marker_entry(archive: Path, target: Path, sha256: str | None) -> dict | None:
+    """The marker entry of this very archive in `target`, if it was extracted there."""
+    entry = _read_marker(target).get(archive.name)
+    fingerprint = _fingerprint(archive, sha256)
+    if isinstance(entry, dict) and all(entry.get(k) == v for k, v in fingerprint.items()):
+        return entry
+    return None
+
+
 def already_extracted(archive: str | os.PathLike, target: str | os.PathLike, sha256: str | None = None) -> bool:
     """True when the marker in `target` says this very archive was extracted there."""
-    archive = Path(archive)
-    return _read_marker(Path(target)).get(archive.name) == _fingerprint(archive, sha256)
+    return _marker_entry(Path(archive), Path(target), sha256) is not None
 
 
 def extract(archive: str | os.PathLike, target: str | os.PathLike, *, sha256: str | None = None,
-            limits: Limits | None = None) -> bool:
-    """Extract `archive` safely into `target`; returns False when it was already extracted there.
+            limits: Limits | None = None, wrap_loose: bool = False) -> Extraction:
+    """Extract `archive` safely into `target`, once.
 
     `sha256` (from the dataset record) identifies the archive in the marker; without it the size
-    and modification time do.
+    and modification time do. With `wrap_loose`, an archive that is not one top folder goes into
+    `target/<archive stem>/` so archives never mix their members.
     """
     archive, target = Path(archive), Path(target)
-    if already_extracted(archive, target, sha256):
-        return False
+    done = _marker_entry(archive, target, sha256)
+    if done is not None:
+        return Extraction(target / done.get("into", ""), tuple(done.get("tops", ())), False)
     limits = limits or Limits.from_env()
-    members = list_members(archive)
-    check_members(archive, members, limits)
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=target))
-    try:
-        with _open_archive(archive) as handle:
+    with _open_archive(archive) as handle:
+        members = _members_of(handle, archive)
+        check_members(archive, members, limits)
+        tops, single_folder = top_names(members)
+        into = archive_stem(archive) if wrap_loose and not single_folder else ""
+        target.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=target))
+        try:
             try:
                 if isinstance(handle, zipfile.ZipFile):
                     _extract_zip(handle, members, tmp)
                 else:
                     _extract_tar(handle, tmp)
-            except (zipfile.BadZipFile, tarfile.TarError, EOFError, ValueError, NotImplementedError,
-                    RuntimeError, OSError) as err:
-                if isinstance(err, tarfile.FilterError):
+            except _READ_ERRORS as err:
+                if isinstance(err, getattr(tarfile, "FilterError", ())):
                     raise _refuse(archive, getattr(getattr(err, "tarinfo", None), "name", "?"), str(err)) from err
                 raise UnsafeArchiveError(f"cannot extract {archive.name}: {err}.",
                                          "The archive may be corrupt; fetch it again.") from err
-        _move_into_place(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            _move_into_place(tmp, target / into)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     marker = _read_marker(target)
-    marker[archive.name] = _fingerprint(archive, sha256)
+    marker[archive.name] = {**_fingerprint(archive, sha256), "tops": list(tops), "into": into}
     _write_marker(target, marker)
-    return True
+    return Extraction(target / into, tops, True)
 
 
 def gunzip(source: str | os.PathLike, dest: str | os.PathLike, *, sha256: str | None = None,
            limits: Limits | None = None) -> bool:
     """Decompress a single-file `.gz` into `dest` (atomically, once); False when already done."""
     source, dest = Path(source), Path(dest)
-    if _read_marker(dest.parent).get(source.name) == _fingerprint(source, sha256) and dest.exists():
+    if _marker_entry(source, dest.parent, sha256) is not None and dest.exists():
         return False
     limits = limits or Limits.from_env()
     budget = min(limits.max_bytes, int(max(source.stat().st_size, 1 << 20) * limits.max_ratio))

@@ -1,0 +1,96 @@
+"""Benchmark: a class-folder zip of N small tiles (default 100,000).
+
+Prints, measured in one run on this machine:
+  * plain `unzip -q` of the zip (the baseline),
+  * zip -> manifest with `standardize_dataset` (folder-per-class: safe extraction straight into
+    images/, walk, manifest), and its ratio to unzip (target: at most 1.5x),
+  * with the fetch flow too when histodata.pipeline is importable (served over a local HTTP server),
+  * the time to load the manifest (`histodata.load(id).manifest`).
+
+    python benchmarks/bench_standardize.py [--tiles 100000]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+CLASSES = ["ADI", "BACK", "DEB", "LYM", "MUC", "MUS", "NORM", "STR", "TUM"]
+
+
+def tile_bytes(seed: int) -> bytes:
+    """A small, distinct 32x32 PNG tile."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def build_zip(path: Path, tiles: int) -> None:
+    variants = [tile_bytes(i) for i in range(64)]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(tiles):
+            cls = CLASSES[i % len(CLASSES)]
+            root = "NCT-CRC-HE-100K" if i % 10 else "CRC-VAL-HE-7K"
+            zf.writestr(f"{root}/{cls}/{cls}-{i:06d}.png", variants[i % len(variants)])
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiles", type=int, default=100_000)
+    parser.add_argument("--read-sizes", action="store_true", help="also read every tile's width/height")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-standardize-"))
+    try:
+        archive = work / "tiles.zip"
+        print(f"building {args.tiles} tiles ...", file=sys.stderr)
+        build_zip(archive, args.tiles)
+        unzip_dir = work / "unzip"
+        t_unzip = timed(lambda: subprocess.run(["unzip", "-q", str(archive), "-d", str(unzip_dir)], check=True))
+        shutil.rmtree(unzip_dir)
+
+        os.environ["HISTODATA_HOME"] = str(work / "home")
+        from histodata.layout import dataset_paths
+        from histodata.local import load
+        from histodata.standardize import standardize_dataset
+
+        entry = {"id": "bench-tiles", "name": "bench", "organs": ["colon"], "stains": ["h&e"],
+                 "tasks": ["classification"], "modality": "patch", "access": "open",
+                 "standardize": {"with": "folder-per-class",
+                                 "options": {"splits": {"NCT-CRC-HE-100K": "train", "CRC-VAL-HE-7K": "test"},
+                                             "read_sizes": args.read_sizes}}}
+        paths = dataset_paths("bench-tiles")
+        paths.raw.mkdir(parents=True)
+        os.link(archive, paths.raw / archive.name)
+        t_std = timed(lambda: standardize_dataset(entry, paths, quiet=True))
+        t_again = timed(lambda: standardize_dataset(entry, paths, quiet=True))
+        t_load = timed(lambda: len(load("bench-tiles").manifest))
+        rows = len(load("bench-tiles").manifest)
+        print(f"tiles: {rows}")
+        print(f"unzip -q:                      {t_unzip:7.2f} s")
+        print(f"zip -> manifest (standardize): {t_std:7.2f} s   ratio to unzip: {t_std / t_unzip:.2f}x (target <= 1.5x)")
+        print(f"second run (nothing new):      {t_again:7.3f} s")
+        print(f"manifest load:                 {t_load:7.3f} s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Datasets on disk: `histodata.load(id)` and `histodata list --local` / `histodata status`."""
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .errors import HistodataError, StandardizeError
+from .layout import DatasetPaths, dataset_paths, read_record
+
+ARRAY_SUFFIXES = (".h5", ".hdf5", ".npy")
+
+
+class Dataset:
+    """A standardized local dataset: `.root` (its folder), `.manifest` (pandas DataFrame, one row
+    per sample), `.classes` (label names in index order), `.class_map` and `.info` (the record)."""
+
+    def __init__(self, paths: DatasetPaths, record: dict):
+        self.paths = paths
+        self.root: Path = paths.base
+        self.info: dict = record
+        self.id = paths.id
+
+    def __repr__(self) -> str:
+        return f"<histodata.Dataset {self.id!r} at {self.root} ({self.info['standardized'].get('samples')} samples)>"
+
+    def __len__(self) -> int:
+        return len(self.manifest)
+
+    @cached_property
+    def manifest(self):
+        import pandas as pd
+
+        return pd.read_parquet(self.paths.manifest)
+
+    @property
+    def class_map(self) -> dict:
+        return self.info.get("standardized", {}).get("class_map", {})
+
+    @property
+    def classes(self) -> list[str]:
+        """Label names in index order (mask value names when the dataset has only masks)."""
+        cmap = self.class_map
+        if cmap.get("labels"):
+            return list(cmap["labels"])
+        return [str(v) for _, v in sorted(((int(k), v) for k, v in (cmap.get("mask_values") or {}).items()))]
+
+    def path(self, relative: str) -> Path:
+        """The absolute path of a manifest path (they are relative to the dataset folder)."""
+        return self.root / relative
+
+    def read_image(self, row: int | Any):
+        """The image of a sample as a numpy array (H, W, C), from its file or its array row."""
+        row = self.manifest.iloc[row] if isinstance(row, int) else row
+        return read_array(self.path(row["image"]), row.get("image_key"), row.get("index"), rgb=True)
+
+    def read_mask(self, row: int | Any):
+        """The mask of a sample as a numpy array, or None when it has none."""
+        row = self.manifest.iloc[row] if isinstance(row, int) else row
+        if _missing(row.get("mask")):
+            return None
+        return read_array(self.path(row["mask"]), row.get("mask_key"), row.get("index"), rgb=False)
+
+
+def _missing(value) -> bool:
+    import pandas as pd
+
+    return value is None or (not isinstance(value, (list, tuple)) and pd.isna(value))
+
+
+def read_array(path: Path, key=None, index=None, rgb: bool = True):
+    """Read an image or mask: a row of an HDF5/NPY array, a TIFF, or any Pillow format."""
+    import numpy as np
+
+    suffix = path.suffix.lower()
+    if suffix in (".h5", ".hdf5"):
+        from .standardize.optional import require
+
+        h5py = require("h5py", "hdf5")
+        with h5py.File(path, "r") as handle:
+            data = handle[key or next(iter(handle.keys()))]
+            value = data[int(index)] if not _missing(index) else data[()]
+    elif suffix == ".npy":
+        array = np.load(path, mmap_mode="r")
+        value = np.asarray(array[int(index)] if not _missing(index) else array)
+    elif suffix in (".tif", ".tiff"):
+        import tifffile
+
+        value = tifffile.imread(path)
+    else:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            value = np.asarray(image.convert("RGB") if rgb and image.mode not in ("RGB", "L") else image)
+    if rgb and value.dtype != np.uint8 and value.ndim == 3:
+        value = np.clip(value, 0, 255).astype(np.uint8)
+    return value
+
+
+def load(dataset_id: str, root: str | os.PathLike | None = None) -> Dataset:
+    """The standardized local dataset `dataset_id` (run `histodata fetch ID` first)."""
+    paths = dataset_paths(dataset_id, root)
+    record = read_record(paths)
+    if not record.get("standardized") or not paths.manifest.exists():
+        state = "has raw files but is not standardized" if paths.raw.is_dir() else "is not on disk"
+        raise StandardizeError(f"dataset {dataset_id!r} {state} (looked in {paths.base}).",
+                               f"Run `histodata fetch {dataset_id}`"
+                               + (f" --root {root}" if root else "") + " first.")
+    return Dataset(paths, record)
+
+
+# ----------------------------------------------------------------------------- list / status
+def _folder_size(folder: Path) -> int:
+    """Bytes on disk below `folder`, hard links counted once."""
+    seen, total = set(), 0
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_size
+    return total
+
+
+def dataset_state(paths: DatasetPaths, record: dict) -> str:
+    if record.get("standardized") and paths.manifest.exists():
+        return "ready"
+    if (paths.base / ".partial").exists():
+        return "partial download"
+    if record.get("files") or (paths.raw.is_dir() and any(paths.raw.iterdir())):
+        return "raw only"
+    return "empty"
+
+
+def local_datasets(root: str | os.PathLike | None = None) -> list[dict]:
+    """One dict per dataset folder in the data root: id, state, size, samples, standardizer."""
+    from .constants import data_root
+
+    base = data_root(root)
+    result = []
+    for folder in sorted(base.iterdir()) if base.is_dir() else []:
+        if not folder.is_dir() or folder.name.startswith("."):
+            continue
+        paths = DatasetPaths(base, folder.name)
+        if not (paths.record.exists() or paths.raw.exists()):
+            continue
+        try:
+            record = read_record(paths)
+        except ValueError:
+            record = {}
+        standardized = record.get("standardized") or {}
+        result.append({"id": folder.name, "state": dataset_state(paths, record), "bytes": _folder_size(folder),
+                       "samples": standardized.get("samples"), "standardizer": standardized.get("standardizer"),
+                       "path": str(folder)})
+    return result
+
+
+def list_command(args) -> int:
+    from .cli import emit_json, human_size, stdout_console
+
+    datasets = local_datasets(getattr(args, "root", None))
+    if getattr(args, "json", False):
+        emit_json(datasets)
+        return 0
+    from rich.table import Table
+
+    from .constants import data_root
+
+    table = Table(title=f"{len(datasets)} dataset(s) in {data_root(getattr(args, 'root', None))}")
+    for column in ("id", "state", "size", "samples", "standardizer"):
+        table.add_column(column, justify="right" if column in ("size", "samples") else "left")
+    for d in datasets:
+        table.add_row(d["id"], d["state"], human_size(d["bytes"]), str(d["samples"] or ""), d["standardizer"] or "")
+    stdout_console().print(table)
+    return 0
+
+
+__all__ = ["Dataset", "load", "local_datasets", "list_command", "HistodataError"]

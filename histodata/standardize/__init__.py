@@ -1,0 +1,103 @@
+"""Raw files -> the one local layout (docs/layout.md): images/, masks/, annotations/, a Parquet
+manifest and the `standardized` part of the dataset record.
+
+    standardize_dataset(entry, paths) -> StandardizeReport
+
+dispatches on `entry.standardize.with_` (names with `-` map to modules with `_`) to one module
+per standardizer family; each exposes `standardize(ctx: Context) -> Result`. A second run with
+nothing new does nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import StandardizeError
+from ..layout import LAYOUT_VERSION, DatasetPaths, read_record, write_record
+
+STANDARDIZERS = ("folder-per-class", "camelyon", "bcss", "herohe", "pcam", "pannuke", "monuseg", "consep",
+                 "lizard", "raw")
+STANDARDIZER_VERSION = 1   # bump when a standardizer's output changes, so datasets are redone
+
+
+@dataclass
+class StandardizeReport:
+    """What standardizing did: `changed` is False when everything was already up to date."""
+
+    dataset: str
+    standardizer: str
+    samples: int
+    changed: bool
+    manifest: str
+    splits: dict = field(default_factory=dict)
+    class_map: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def standardizer_module(name: str):
+    """The module of standardizer `name` (e.g. 'folder-per-class' -> folder_per_class)."""
+    if name not in STANDARDIZERS:
+        raise StandardizeError(f"unknown standardizer {name!r}.",
+                               f"Use one of: {', '.join(STANDARDIZERS)} (registry `standardize.with`).")
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+
+
+def _as_entry(entry: Any):
+    from ..registry.models import Entry
+
+    return entry if isinstance(entry, Entry) else Entry.model_validate(entry)
+
+
+def _fingerprint(name: str, options: dict, paths: DatasetPaths) -> str:
+    """Changes when the standardizer, its options or any raw file (name, size, mtime) changes."""
+    from .base import walk_files
+
+    files = sorted((p.relative_to(paths.raw).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+                   for p in walk_files(paths.raw)) if paths.raw.is_dir() else []
+    text = json.dumps([name, options, LAYOUT_VERSION, STANDARDIZER_VERSION, files], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _counts(frame) -> tuple[dict, dict]:
+    splits = {str(k): int(v) for k, v in frame["split"].fillna("(none)").value_counts().sort_index().items()}
+    labels = {str(k): int(v) for k, v in frame["label"].dropna().value_counts().sort_index().items()}
+    return splits, labels
+
+
+def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = None) -> StandardizeReport:
+    """Turn `paths.raw` into the local layout with the entry's standardizer (idempotent)."""
+    from .base import Context, manifest_frame, write_manifest
+
+    entry = _as_entry(entry)
+    spec = entry.standardize
+    name, options = (spec.with_, dict(spec.options)) if spec else ("raw", {})
+    module = standardizer_module(name)
+    fingerprint = _fingerprint(name, options, paths)
+    previous = read_record(paths).get("standardized") or {}
+    if previous.get("fingerprint") == fingerprint and paths.manifest.exists():
+        return StandardizeReport(paths.id, name, previous.get("samples", 0), False, str(paths.manifest),
+                                 previous.get("splits", {}), previous.get("class_map", {}))
+    started = time.monotonic()
+    context = Context(entry=entry, paths=paths, options=options, record=read_record(paths), quiet=quiet)
+    result = module.standardize(context)
+    frame = manifest_frame(result.manifest)
+    write_manifest(frame, paths.manifest)
+    splits, labels = _counts(frame)
+    seconds = round(time.monotonic() - started, 3)
+    part = {"standardizer": name, "options": options, "layout_version": LAYOUT_VERSION,
+            "standardizer_version": STANDARDIZER_VERSION, "fingerprint": fingerprint,
+            "class_map": result.class_map, "samples": len(frame), "splits": splits, "labels": labels,
+            "columns": list(frame.columns), **result.details,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": seconds}
+    record = read_record(paths)   # re-read: merge, never clobber the fetch's parts
+    record["standardized"] = part
+    write_record(paths, record)
+    return StandardizeReport(paths.id, name, len(frame), True, str(paths.manifest), splits, result.class_map,
+                             seconds)

@@ -1,0 +1,211 @@
+"""What every standardizer shares: the context it works in, the manifest, linking and extraction."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .. import archives
+from ..errors import StandardizeError
+from ..layout import DatasetPaths
+
+MANIFEST_COLUMNS = ["sample_id", "split", "image", "label", "mask", "annotation", "slide_id", "patient_id",
+                    "source", "width", "height", "mpp", "magnification", "center"]
+INTEGER_COLUMNS = {"width", "height", "index"}
+FLOAT_COLUMNS = {"mpp", "magnification"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".svs", ".ndpi",
+                  ".mrxs", ".scn", ".vms", ".bif", ".czi", ".jp2"}
+SKIPPED_NAMES = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"}
+EXTRACTED_DIR = "extracted"
+
+
+@dataclass
+class Result:
+    """What a standardizer returns: the manifest rows (a DataFrame or a dict of columns) and the
+    class map (`labels`: label names in index order; `mask_values`: mask value -> name; ...)."""
+
+    manifest: Any
+    class_map: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """The dataset being standardized: its entry, paths, options and dataset record."""
+
+    entry: Any
+    paths: DatasetPaths
+    options: dict
+    record: dict
+    quiet: bool | None = None
+
+    # ------------------------------------------------------------------ paths
+    def rel(self, path: Path) -> str:
+        """A path relative to the dataset folder, '/'-separated (what the manifest stores)."""
+        return Path(os.path.relpath(path, self.paths.base)).as_posix()
+
+    def raw_name(self, path: Path) -> str:
+        return Path(os.path.relpath(path, self.paths.raw)).as_posix()
+
+    def raw_files(self) -> list[Path]:
+        """Every file under raw/, sorted, without hidden and OS-junk files."""
+        if not self.paths.raw.is_dir():
+            raise StandardizeError(f"no raw files for {self.paths.id} in {self.paths.raw}.",
+                                   f"Run `histodata fetch {self.paths.id}` first.")
+        return sorted(walk_files(self.paths.raw))
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.options.get(name, self.options.get(name.replace("_", "-"), default))
+
+    # ------------------------------------------------------------------ raw files
+    def sha256_of(self, raw_name: str) -> str | None:
+        """The verified sha256 of a raw file, from the dataset record when the fetch wrote it."""
+        files = self.record.get("files") or {}
+        if isinstance(files, list):
+            files = {f.get("name"): f for f in files if isinstance(f, dict)}
+        info = files.get(raw_name) if isinstance(files, dict) else None
+        if isinstance(info, dict):
+            return info.get("sha256") or (info.get("hashes") or {}).get("sha256")
+        return None
+
+    def extract(self, archive: Path, target: Path, wrap_loose: bool = False) -> archives.Extraction:
+        """Extract a raw archive once into `target` (safe; idempotent through a marker)."""
+        return archives.extract(archive, target, sha256=self.sha256_of(self.raw_name(archive)),
+                                limits=self.archive_limits(), wrap_loose=wrap_loose)
+
+    def archive_limits(self) -> archives.Limits | None:
+        custom = self.option("archive_limits")
+        if not custom:
+            return None
+        base = archives.Limits.from_env()
+        return archives.Limits(**{**base.__dict__, **custom})
+
+    def extracted_dir(self, archive: Path) -> Path:
+        return self.paths.base / EXTRACTED_DIR / archives.archive_stem(archive)
+
+    def inputs(self) -> list[tuple[Path, str]]:
+        """Every input file with the raw file it came from: archives are extracted once into
+        extracted/<stem>/ and stand for their members; other raw files stand for themselves."""
+        result = []
+        for path in self.raw_files():
+            name = self.raw_name(path)
+            if archives.is_archive(path):
+                folder = self.extract(path, self.extracted_dir(path)).folder
+                result.extend((member, name) for member in sorted(walk_files(folder)))
+            elif path.name.lower().endswith(".gz") and self.option("gunzip", True):
+                dest = self.paths.base / EXTRACTED_DIR / Path(name).with_suffix("")
+                archives.gunzip(path, dest, sha256=self.sha256_of(name), limits=self.archive_limits())
+                result.append((dest, name))
+            else:
+                result.append((path, name))
+        return result
+
+    # ------------------------------------------------------------------ placing files
+    def place(self, source: Path, dest: Path) -> Path:
+        """Hard-link `source` to `dest` (no copy); where links are impossible, keep it in place."""
+        if dest.exists():
+            if _same_file(source, dest):
+                return dest
+            dest.unlink()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, dest)
+        except OSError:
+            return source
+        return dest
+
+    def place_tree(self, source: Path, dest: Path) -> Path:
+        """Hard-link every file of a folder (MIRAX .dat folders), keeping the structure."""
+        for path in walk_files(source, skip_hidden=False):
+            self.place(path, dest / path.relative_to(source))
+        return dest
+
+    # ------------------------------------------------------------------ progress
+    def track(self, items: Iterable, total: int | None, description: str) -> Iterator:
+        """Iterate with a progress bar on standard error (only on a terminal, never when quiet)."""
+        quiet = self.quiet if self.quiet is not None else not sys.stderr.isatty()
+        if quiet or (total is not None and total < 50):
+            yield from items
+            return
+        from rich.progress import track
+
+        yield from track(items, total=total, description=description, transient=True,
+                         console=_stderr_console())
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def walk_files(folder: Path, skip_hidden: bool = True) -> Iterator[Path]:
+    """Every regular file below `folder` (fast: os.scandir), without OS junk and hidden files."""
+    stack = [str(folder)]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except FileNotFoundError:
+            continue
+        for item in entries:
+            if item.name in SKIPPED_NAMES or (skip_hidden and item.name.startswith(".")):
+                continue
+            if item.is_dir(follow_symlinks=False):
+                stack.append(item.path)
+            elif item.is_file(follow_symlinks=False):
+                yield Path(item.path)
+
+
+def is_image(path: Path | str) -> bool:
+    return os.path.splitext(str(path))[1].lower() in IMAGE_SUFFIXES
+
+
+def stem(path: Path | str) -> str:
+    return os.path.splitext(os.path.basename(str(path)))[0]
+
+
+def find_one(candidates: Iterable[tuple[Path, str]], *names: str) -> tuple[Path, str] | None:
+    """The first input whose file name matches one of `names` (case-insensitive)."""
+    wanted = {n.lower() for n in names}
+    return next(((p, s) for p, s in candidates if p.name.lower() in wanted), None)
+
+
+def manifest_frame(columns: Any):
+    """A manifest DataFrame with every standard column, in order, with stable dtypes."""
+    import pandas as pd
+
+    frame = columns if isinstance(columns, pd.DataFrame) else pd.DataFrame(columns)
+    for column in MANIFEST_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    extra = [c for c in frame.columns if c not in MANIFEST_COLUMNS]
+    frame = frame[MANIFEST_COLUMNS + extra]
+    for column in frame.columns:
+        if column in INTEGER_COLUMNS:
+            frame[column] = pd.array(frame[column], dtype="Int64")
+        elif column in FLOAT_COLUMNS:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        elif frame[column].dtype == object or str(frame[column].dtype).startswith(("str", "string")):
+            frame[column] = frame[column].astype("string")
+    if frame["sample_id"].isna().any() or frame["sample_id"].duplicated().any():
+        duplicate = frame.loc[frame["sample_id"].duplicated(), "sample_id"].head(1).tolist()
+        raise StandardizeError(f"the standardizer produced {'duplicate' if duplicate else 'missing'} "
+                               f"sample ids ({duplicate[:1]}).", "This is a bug; please report it.")
+    return frame.reset_index(drop=True)
+
+
+def write_manifest(frame, path: Path) -> None:
+    """Write the manifest as Parquet, atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)

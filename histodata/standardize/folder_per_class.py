@@ -1,0 +1,90 @@
+"""`folder-per-class`: images in class folders, optionally under root folders that are splits.
+
+Works straight from archives (extracted once, straight into images/) or from folders in raw/
+(hard-linked into images/). An image at images/<root...>/<class>/<file> gets label <class> and
+split <root> (its last folder name), unless options map them.
+
+Options:
+  splits:  {<root folder name or path>: <split> | null}   rename roots; null leaves a root out
+  split:   the split of images that sit directly in class folders (default: none)
+  classes: [names...] (label order) or {<folder>: <label>}  (default: sorted folder names)
+  read_sizes: true   read width/height from each image header
+"""
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from .. import archives
+from ..errors import StandardizeError
+from .base import Context, Result, is_image, walk_files
+from .media import image_size
+
+
+def _bring_into_images(ctx: Context) -> dict[str, str]:
+    """Extract archives and link loose images into images/; returns top folder -> raw file."""
+    origin: dict[str, str] = {}
+    for path in ctx.raw_files():
+        name = ctx.raw_name(path)
+        if archives.is_archive(path):
+            done = ctx.extract(path, ctx.paths.images, wrap_loose=True)
+            top = done.folder.relative_to(ctx.paths.images).parts
+            for name_ in (top[:1] or done.tops):
+                origin[name_] = name
+        elif is_image(path):
+            ctx.place(path, ctx.paths.images / name)
+    return origin
+
+
+def _split_of(root: PurePosixPath, splits: dict, default) -> tuple[bool, object]:
+    """(keep, split) for images under `root`; the deepest mapped folder name wins."""
+    keys = [root.as_posix()] + list(reversed(root.parts))
+    for key in keys:
+        if key in splits:
+            return splits[key] is not None, splits[key]
+    return True, (root.name if root.parts else default)
+
+
+def _label_names(folders: set[str], classes) -> tuple[dict[str, str], list[str]]:
+    """folder -> label, and the label order."""
+    if isinstance(classes, dict):
+        mapping = {f: str(classes.get(f, f)) for f in folders}
+        order = list(dict.fromkeys([str(v) for v in classes.values()] + sorted(set(mapping.values()))))
+        return mapping, [c for c in order if c in set(mapping.values())]
+    if isinstance(classes, list):
+        unknown = sorted(folders - {str(c) for c in classes})
+        if unknown:
+            raise StandardizeError(f"class folder(s) {unknown[:5]} are not in the `classes` option.",
+                                   "Add them to the entry's standardize.options.classes.")
+        return {f: f for f in folders}, [str(c) for c in classes]
+    return {f: f for f in folders}, sorted(folders)
+
+
+def standardize(ctx: Context) -> Result:
+    origin = _bring_into_images(ctx)
+    splits, default_split = ctx.option("splits") or {}, ctx.option("split")
+    images = ctx.paths.images
+    prefix = len(str(images)) + 1
+    rows = {"sample_id": [], "split": [], "image": [], "label": [], "source": []}
+    folders: list[str] = []
+    for path in sorted(str(p)[prefix:].replace("\\", "/") for p in walk_files(images) if is_image(p)):
+        rel = PurePosixPath(path)
+        if len(rel.parts) < 2:
+            continue  # an image outside any class folder
+        keep, split = _split_of(rel.parent.parent, splits, default_split)
+        if not keep:
+            continue
+        rows["sample_id"].append(rel.with_suffix("").as_posix())
+        rows["split"].append(split)
+        rows["image"].append("images/" + rel.as_posix())
+        folders.append(rel.parent.name)
+        rows["source"].append(origin.get(rel.parts[0], "raw/" + rel.as_posix()))
+    if not folders:
+        raise StandardizeError(f"no images in class folders were found for {ctx.paths.id}.",
+                               "folder-per-class expects <root>/<class>/<image> in the raw files.")
+    mapping, labels = _label_names(set(folders), ctx.option("classes"))
+    rows["label"] = [mapping[f] for f in folders]
+    if ctx.option("read_sizes", True):
+        sizes = [image_size(ctx.paths.base / p) or (None, None)
+                 for p in ctx.track(rows["image"], len(rows["image"]), "reading image sizes")]
+        rows["width"], rows["height"] = [s[0] for s in sizes], [s[1] for s in sizes]
+    return Result(rows, {"labels": labels, "folders": {f: mapping[f] for f in sorted(set(folders))}})
