@@ -97,8 +97,10 @@ def test_version_and_help():
 def test_python_api(env):
     import histodata
 
-    frame = histodata.search("breast", stain="ihc")
+    frame = histodata.search("noncommercial tiles", stain="ihc")
     assert list(frame["id"]) == ["nc-tiles"]
     assert frame.loc[0, "size_bytes"] == 2048 and frame.loc[0, "organs"] == ["breast"]
+    ihc = histodata.search(stain="ihc")
+    assert "nc-tiles" in set(ihc["id"]) and all("ihc" in stains for stains in ihc["stains"])
     assert histodata.info("nc-tiles").license == "CC-BY-NC-ND-4.0"
     assert histodata.search("zzzz-nothing").empty
