@@ -70,9 +70,17 @@ class Connection:
             records = response.json()
             yield from records
             offset += len(records)
-            total = response.headers.get("Girder-Total-Count")
-            if len(records) < PAGE_SIZE or not records or (total and total.isdigit() and offset >= int(total)):
+            if last_page(records, offset, response.headers.get("Girder-Total-Count")):
                 return
+
+
+def last_page(records: list, offset: int, total: str | None) -> bool:
+    """Girder-Total-Count decides when present (a server may cap `limit`); else a short page ends."""
+    if not records:
+        return True
+    if total and total.strip().isdigit():
+        return offset >= int(total)
+    return len(records) < PAGE_SIZE
 
 
 def girder_error(err: girder_client.HttpError, what: str, conn: Connection) -> Exception:
@@ -122,8 +130,8 @@ def exchange_api_key(conn: Connection, key: str) -> str:
             answer = client.sendRestRequest("POST", "api_key/token", **{where: {"key": key}})
             break
         except girder_client.HttpError as err:
-            if where == "data" and err.status == 400:
-                continue
+            if where == "data" and 400 <= err.status < 500:
+                continue                      # e.g. 400 "Parameter 'key' is required."
             if err.status in (400, 401, 403):
                 raise credentials.refused(credentials.GIRDER, err.status, _message(err)) from None
             raise girder_error(err, "signing in with GIRDER_API_KEY", conn) from None

@@ -80,13 +80,16 @@ class Node:
 class GirderEmulator:
     """Build a tree with `collection/folder/item/file`, then `start()`; `api_url` is the API root."""
 
-    def __init__(self, api_keys: dict[str, str] | None = None, hashsum: bool = True):
+    def __init__(self, api_keys: dict[str, str] | None = None, hashsum: bool = True, max_limit: int | None = None,
+                 key_in_query_only: bool = False):
         self.server = EmulatorServer()
         self.nodes: dict[str, Node] = {}
         self.api_keys = dict(api_keys or {})       # key -> login
         self.tokens: dict[str, str] = {}            # token -> login
         self.grants: dict[str, set[str]] = {}       # login -> ids of private nodes it may read
         self.hashsum = hashsum
+        self.max_limit = max_limit                  # a server that caps page sizes
+        self.key_in_query_only = key_in_query_only  # a server that ignores form bodies
         self._routes()
 
     # ----- building the tree
@@ -159,6 +162,8 @@ class GirderEmulator:
 
     def page(self, request: Request, records: list[Node]) -> Reply:
         limit = int(request.query.get("limit", 50))
+        if self.max_limit:
+            limit = min(limit or self.max_limit, self.max_limit)
         offset = int(request.query.get("offset", 0))
         visible = [n for n in sorted(records, key=lambda n: n.name.lower()) if self._can_read(request, n)]
         chosen = visible[offset:] if limit == 0 else visible[offset:offset + limit]
@@ -177,7 +182,7 @@ class GirderEmulator:
 
         @route("POST", api + "/api_key/token")
         def api_key_token(request):
-            key = request.form().get("key")
+            key = (request.query if self.key_in_query_only else request.form()).get("key")
             if not key:
                 raise self.error(400, "Parameter 'key' is required.", "validation")
             if key not in self.api_keys:

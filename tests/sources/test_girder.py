@@ -67,6 +67,23 @@ def test_lookup_by_path_and_download_with_range_resume(server, tmp_path):
     assert partial_dir.exists()
 
 
+def test_a_server_that_caps_page_sizes_is_paged_by_its_total_count(server, monkeypatch):
+    server.max_limit = 50
+    files = girder.list_files(source(folder=server.refs["many"].id), new_session(), None)
+    assert len(files) == 120
+    offsets = [r.query["offset"] for r in server.server.seen("/api/v1/item") if r.query.get("folderId")]
+    assert offsets == ["0", "50", "100"]
+
+
+def test_a_server_reading_the_key_from_the_query_only_still_signs_in(server, monkeypatch):
+    server.key_in_query_only = True
+    monkeypatch.setenv("GIRDER_API_KEY", KEY)
+    server.grant("alice", server.refs["private"])
+    files = girder.list_files(source(folder=server.refs["private"].id), new_session(), None)
+    assert [f.name for f in files] == ["secret.bin"]
+    assert len(server.server.seen("api_key/token")) == 2      # the body first, then the query
+
+
 def test_private_folder_anonymous_is_an_access_error_naming_the_variable(server):
     with pytest.raises(AccessError) as info:
         girder.list_files(source(folder=server.refs["private"].id), new_session(), None)
