@@ -96,7 +96,7 @@ def download_many(tasks, workers: int = DEFAULT_WORKERS, per_host: int | None = 
 
 def _collect(tasks: list[DownloadTask], outcomes: list) -> list[DownloadResult]:
     results = [o for o in outcomes if isinstance(o, DownloadResult)]
-    failures = [(t, o) for t, o in zip(tasks, outcomes) if not isinstance(o, DownloadResult)]
+    failures = [(t, o) for t, o in zip(tasks, outcomes, strict=True) if not isinstance(o, DownloadResult)]
     if not failures:
         return results
     lines = [f"{task.label}: {error}" for task, error in failures[:_LISTED_FAILURES]]

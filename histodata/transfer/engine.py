@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 SPACE_MARGIN = 16 << 20       # keep this much free beyond the expected size
 MAX_RESTARTS = 3              # restarts from zero within one run (file changing under us)
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_OUTDATED = "The file changed upstream or the registry entry is out of date."
+_RUN_AGAIN = "run the same command again to resume"
 
 
 def download(url: str, path, checksums: dict[str, str] | None = None, size: int | None = None,
@@ -113,55 +115,55 @@ class _Download:
     def _fetch_and_verify(self, kept: int) -> dict[str, str]:
         if not kept and self.partial.size:
             self.partial.restart()
-        hasher = StreamHasher(self.expected)
+        self.hasher = StreamHasher(self.expected)
         try:
-            hasher.update_from_file(self.partial.path, kept)
-            hasher = self._receive(hasher)
-            hashes = hasher.hexdigests()
+            self.hasher.update_from_file(self.partial.path, kept)
+            self._receive()
+            hashes = self.hasher.hexdigests()
         finally:
-            hasher.close()
+            self.hasher.close()
         self._verify(self.partial.size, hashes)
         return hashes
 
     # -- attempts ---------------------------------------------------------------------------
-    def _receive(self, hasher: StreamHasher) -> StreamHasher:
-        """Stream until the file is complete, retrying and restarting as needed; the final hasher."""
+    def _receive(self) -> None:
+        """Stream until the file is complete, retrying and restarting as needed."""
         failures = restarts = 0
         while True:
             try:
-                return self._attempt(hasher)
+                return self._attempt()
             except RestartFromZero as why:
                 restarts += 1
                 if restarts > MAX_RESTARTS:
                     raise DownloadError(f"{self.shown_url} keeps changing while it downloads ({why}).",
                                         "Try again later.") from None
                 log.info("%s: %s; restarting from zero", self.shown_url, why)
-                hasher = self._start_over(hasher)
+                self._start_over()
             except RetryableError as error:
                 failures += 1
                 self.policy.wait(failures, error)
 
-    def _start_over(self, hasher: StreamHasher) -> StreamHasher:
+    def _start_over(self) -> None:
+        """Forget the kept bytes and their hashes."""
         self.kept = 0
-        hasher.close()
+        self.hasher.close()
+        self.hasher = StreamHasher(self.expected)
         self.display.rewind(self.handle, self.partial.size)
         self.partial.restart()
-        return StreamHasher(self.expected)
 
-    def _attempt(self, hasher: StreamHasher) -> StreamHasher:
+    def _attempt(self) -> None:
         offset = self.partial.size
         with self._open(offset) as body:
             if offset and not body.start:
-                hasher = self._start_over(hasher)
+                self._start_over()
             self._check_announced_size(body)
             self._remember_validators(body)
-            received = self._write(body, hasher)
+            received = self._write(body)
         if body.total is not None and body.start + received < body.total:
             raise RetryableError(f"{self.shown_url}: the body ended after {body.start + received} of "
                                  f"{body.total} bytes", "Run the command again to resume.")
         if not self.partial.size and self.size != 0:
             raise sanity.empty_body_error(self.shown_url, 200)
-        return hasher
 
     def _open(self, offset: int) -> Body:
         state = self.partial.state
@@ -175,7 +177,7 @@ class _Download:
         if self.size is not None and body.total is not None and body.total != self.size:
             raise ChecksumError(f"{self.shown_url} is {body.total} bytes on the server but {self.size} "
                                 "were expected; nothing was saved.",
-                                "The file changed upstream or the registry entry is out of date.")
+                                _OUTDATED)
         if body.total is not None and self.size is None:
             ensure_free_space(self.target.parent, body.total - body.start)
 
@@ -185,7 +187,7 @@ class _Download:
             state.etag, state.last_modified = body.etag, body.last_modified
             self.partial.save()
 
-    def _write(self, body: Body, hasher: StreamHasher) -> int:
+    def _write(self, body: Body) -> int:
         """Append the body to the partial file and the hasher; returns the bytes received."""
         received = 0
         limit = None if self.size is None else self.size - body.start
@@ -195,31 +197,35 @@ class _Download:
                     if self.cancel is not None and self.cancel.is_set():
                         raise KeyboardInterrupt
                     out.write(chunk)
-                    hasher.update(chunk)
+                    self.hasher.update(chunk)
                     received += len(chunk)
                     self.display.advance(self.handle, len(chunk))
                     if limit is not None and received > limit:
                         raise ChecksumError(f"{self.shown_url} sent more than the expected {self.size} "
                                             "bytes; nothing was saved.",
-                                            "The file changed upstream or the registry entry is out of date.")
+                                            _OUTDATED)
         except OSError as err:
-            if err.errno in _DISK_FULL:
-                raise DownloadError(f"disk full while writing {self.target} ({err.strerror}); the "
-                                    f"{self.partial.size} bytes received are kept.",
-                                    "Free some space and run the same command again to resume.") from None
-            raise
+            raise _write_error(err, self.target, self.partial.size) from None
         return received
 
     def _verify(self, size: int, hashes: dict[str, str]) -> None:
         if self.size is not None and size != self.size:
             raise ChecksumError(f"{self.target.name}: got {size} bytes, expected {self.size}; nothing "
-                                "was saved.", "The file changed upstream or the registry entry is out of date.")
+                                "was saved.", _OUTDATED)
         failed = mismatches(self.expected, hashes)
         if failed:
             raise ChecksumError(f"{self.target.name} from {self.shown_url} failed verification: "
                                 f"{'; '.join(failed)}; nothing was saved.",
                                 "The download was corrupted or the file changed upstream; run again, and "
                                 "report the entry if it persists.")
+
+
+def _write_error(err: OSError, target: Path, kept: int) -> DownloadError:
+    if err.errno in _DISK_FULL:
+        return DownloadError(f"disk full while writing {target} ({err.strerror}); the {kept} bytes "
+                             "received are kept.", f"Free some space and {_RUN_AGAIN}.")
+    return DownloadError(f"cannot write {target}: {err.strerror or err}.",
+                         f"Check that the folder exists and is writable; {_RUN_AGAIN}.")
 
 
 def ensure_free_space(folder: Path, needed: int | None) -> None:

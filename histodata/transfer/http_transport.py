@@ -88,7 +88,7 @@ def _position(response: requests.Response, status: int) -> tuple[int, int | None
 
 def _validator_changed(old: tuple, new: tuple) -> bool:
     """True when the server names a different ETag or Last-Modified than the kept bytes had."""
-    return any(before and after and before != after for before, after in zip(old, new))
+    return any(before and after and before != after for before, after in zip(old, new, strict=True))
 
 
 def _unsatisfiable_range(response: requests.Response, offset: int) -> Body:

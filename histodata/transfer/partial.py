@@ -61,6 +61,8 @@ def _read_state(path: Path) -> PartialState | None:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would interrupt the process there: assume it lives
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -71,8 +71,14 @@ class TransferDisplay:
 
 def _rich_progress():
     from rich.console import Console
-    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                               TransferSpeedColumn)
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
     return Progress(TextColumn("[bold]{task.description}", table_column=None), BarColumn(),
                     DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),

@@ -20,7 +20,8 @@ _DRIVE_ERROR = re.compile(rb'class="uc-error-subcaption"[^>]*>(.*?)</p>', re.I |
 _HTML_CAUSES = (
     (rb"quota exceeded|too many users have viewed or downloaded",
      "a Google Drive quota page (the file was downloaded too often recently)",
-     "Try again in up to 24 hours, or download it in a browser and adopt it with `histodata fetch ID --from DIR`."),
+     "Try again in up to 24 hours, or download it in a browser and adopt it with "
+     "`histodata fetch ID --from DIR`."),
     (rb"virus scan warning|id=\"download-form\"|id=\"downloadform\"",
      "a Google Drive confirmation page (file too large to scan)",
      "Download it through its registry entry (`histodata fetch`), which confirms the download."),

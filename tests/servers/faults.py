@@ -32,7 +32,8 @@ import pytest
 
 HTML_PAGES = {
     "drive-quota": b"<!DOCTYPE html><html><head><title>Google Drive - Quota exceeded</title></head><body>"
-                   b'<p class="uc-error-subcaption">Sorry, you can&#39;t view or download this file at this time.'
+                   b'<p class="uc-error-subcaption">Sorry, you can&#39;t view or download this file '
+                   b"at this time."
                    b" Too many users have viewed or downloaded this file recently.</p></body></html>",
     "drive-virus": b"<!DOCTYPE html><html><head><title>Google Drive - Virus scan warning</title></head><body>"
                    b'<form id="download-form" action="https://drive.usercontent.google.com/download" '
@@ -40,7 +41,8 @@ HTML_PAGES = {
     "login": b"<html><head><title>Sign in - Example</title></head><body><form>"
              b'<input type="password" name="pw"></form></body></html>',
     "cloudflare": b"<html><head><title>Just a moment...</title></head><body>"
-                  b'<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1"></script></body></html>',
+                  b'<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1"></script>'
+                  b"</body></html>",
     "plain": b"<html><head><title>Welcome to our portal</title></head><body>Hello</body></html>",
 }
 

@@ -93,9 +93,9 @@ class NginxServer:
             config = self.prefix / "nginx.conf"
             config.write_text(_CONFIG.format(prefix=self.prefix, root=self.root, port=self.port,
                                              slow_rate=self.slow_rate))
-            self.process = subprocess.Popen(
-                [nginx_binary(), "-p", str(self.prefix), "-e", str(self.prefix / "error.log"), "-c", str(config)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            argv = [nginx_binary(), "-p", str(self.prefix), "-e", str(self.prefix / "error.log"),
+                    "-c", str(config)]
+            self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             if self._wait_until_listening():
                 return self
             self._stop()

@@ -18,13 +18,8 @@ def fast_retries(monkeypatch):
 
 
 def payload(size: int, seed: int = 0) -> bytes:
-    """Deterministic bytes that do not compress (so sizes on the wire are real)."""
-    out = bytearray()
-    block = hashlib.sha512(str(seed).encode()).digest()
-    while len(out) < size:
-        block = hashlib.sha512(block).digest()
-        out += block
-    return bytes(out[:size]) if size < 1 << 20 else bytes(out[:1 << 20]) * (size >> 20) + bytes(out[:size % (1 << 20)])
+    """Deterministic, non-repeating, incompressible bytes (sizes on the wire are real)."""
+    return hashlib.shake_256(f"histodata-{seed}".encode()).digest(size)
 
 
 def md5(data: bytes) -> str:

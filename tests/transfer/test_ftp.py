@@ -28,7 +28,8 @@ def ftp_pair(tmp_path, monkeypatch):
 
 
 def test_ftp_download_is_verified(ftp_pair, tmp_path):
-    result = download(f"{ORIGIN}/a.bin", tmp_path / "out" / "a.bin", {"md5": md5(DATA)}, len(DATA), quiet=True)
+    target = tmp_path / "out" / "a.bin"
+    result = download(f"{ORIGIN}/a.bin", target, {"md5": md5(DATA)}, len(DATA), quiet=True)
     assert result.path.read_bytes() == DATA and result.verified == ["md5"]
     assert leftovers(tmp_path / "out") == ["a.bin"]
 

@@ -1,6 +1,7 @@
 """The engine against a real nginx: one-pass verification, mirrors, resume with Range/If-Range."""
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -34,7 +35,7 @@ def served(nginx, monkeypatch):
 
 
 def test_download_verifies_every_algorithm_in_one_request(served, tmp_path):
-    checksums = {"md5": md5(DATA), "sha256": sha256(DATA), "sha1": __import__("hashlib").sha1(DATA).hexdigest()}
+    checksums = {"md5": md5(DATA), "sha256": sha256(DATA), "sha1": hashlib.sha1(DATA).hexdigest()}
     result = download(f"{ORIGIN}/a.bin", tmp_path / "out" / "a.bin", checksums, len(DATA), quiet=True)
     assert result.path.read_bytes() == DATA
     assert result.verified == ["md5", "sha1", "sha256"]
