@@ -167,3 +167,31 @@ def remote_name(*parts: str | None) -> str:
         from ..errors import DownloadError
 
         raise DownloadError(f"the server gave an unusable file name {joined!r}.") from None
+
+
+# ----------------------------------------------------------------------------- made-locally files
+def verify_local_file(path, remote: RemoteFile, *, url: str = "", resumed_from: int = 0):
+    """Hash a file a kind module produced itself (a PNG made from a DSA crop, a member unzipped from
+    Kaggle's storage answer) and check it against the remote's size and checksums, like the engine
+    does for downloads. Returns a DownloadResult; on mismatch removes the file and raises ChecksumError."""
+    from pathlib import Path
+
+    from ..errors import ChecksumError
+    from ..transfer import DownloadResult
+    from ..transfer.hashing import StreamHasher, mismatches, normalize_checksums
+
+    path = Path(path)
+    expected = normalize_checksums(remote.checksums)
+    size = path.stat().st_size
+    hasher = StreamHasher(list(expected))
+    hasher.update_from_file(path, size)
+    hashes = hasher.hexdigests()
+    problems = mismatches(expected, hashes)
+    if remote.size is not None and remote.size != size:
+        problems.append(f"size expected {remote.size} got {size}")
+    if problems:
+        path.unlink()
+        raise ChecksumError(f"{remote.name} does not match what was expected: {'; '.join(problems)}.",
+                            "The provider's copy may have changed; report it, or use another source.")
+    return DownloadResult(path=path, size=size, hashes=hashes, verified=sorted(expected),
+                          resumed_from=resumed_from, url=url or remote.url)

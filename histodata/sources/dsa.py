@@ -24,8 +24,8 @@ import os
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlencode
 
-from ..errors import ChecksumError, DownloadError
-from .base import RemoteFile, remote_name
+from ..errors import DownloadError
+from .base import RemoteFile, remote_name, verify_local_file
 
 BCSS_KEY_LENGTH = 12          # BCSS matches ROIs to slides by the first 12 characters (TCGA-XX-XXXX)
 
@@ -129,29 +129,13 @@ def annotation_files(conn, options: dict, items: list[dict]) -> list[RemoteFile]
 def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
     """Fetch a region crop through the engine, then save it as PNG (as BCSS did) and verify the
     PNG against the registry's checksums, if any."""
-    from ..transfer import DownloadResult, download as engine_download
-    from ..transfer.hashing import StreamHasher, mismatches, normalize_checksums
+    from ..transfer import download as engine_download
 
     path = Path(path)
     encoded = path.with_name(path.name + ".region")
     fetched = engine_download(remote.url, encoded, headers=remote.headers, session=session, quiet=quiet)
     _save_as_png(encoded, path)
-    expected = normalize_checksums(remote.checksums)
-    hasher = StreamHasher(list(expected))
-    size = path.stat().st_size
-    hasher.update_from_file(path, size)
-    hashes = hasher.hexdigests()
-    problems = mismatches(expected, hashes)
-    if remote.size is not None and remote.size != size:
-        problems.append(f"size expected {remote.size} got {size}")
-    if problems:
-        path.unlink()
-        raise ChecksumError(f"the region crop {remote.name} does not match the registry: "
-                            + "; ".join(problems) + ".",
-                            "The server renders crops on the fly; its version may differ. "
-                            "Report it, or use another source of the entry.")
-    return DownloadResult(path=path, size=size, hashes=hashes, verified=sorted(expected),
-                          resumed_from=fetched.resumed_from, url=remote.url)
+    return verify_local_file(path, remote, resumed_from=fetched.resumed_from)
 
 
 def _save_as_png(encoded: Path, target: Path) -> None:

@@ -15,12 +15,13 @@ Registry fields: `competition` (slug) or `dataset` (`owner/slug`), optional `ver
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 from .. import credentials
 from ..errors import AccessError, DownloadError
 from ..transfer.retry import request_with_retries
-from .base import RemoteFile, apply_pinned, remote_name
+from .base import RemoteFile, apply_pinned, remote_name, verify_local_file
 
 log = logging.getLogger(__name__)
 
@@ -136,16 +137,49 @@ def _remote(file: dict, url: str, body: dict, headers: dict) -> RemoteFile:
 
 # ----------------------------------------------------------------------------- downloading
 def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
-    """POST the download RPC, take the storage URL it redirects to, and stream it with the engine."""
+    """POST the download RPC, take the storage URL it redirects to, and stream it with the engine.
+    When Kaggle serves a listed file zipped (`train.csv` as `train.csv.zip`), its one member is
+    unzipped into place and checked against the listing."""
     from ..http import new_session
     from ..transfer import download as engine_download
 
     session = session or new_session()
     storage_url = storage_location(session, remote)
-    if urlsplit(storage_url).path.rsplit("/", 1)[-1] not in ("", remote.name.rsplit("/", 1)[-1]):
-        log.debug("Kaggle serves %s as %s", remote.name, storage_url.split("?", 1)[0])
-    return engine_download(storage_url, path, remote.checksums, remote.size, session=session, quiet=quiet,
-                           **kwargs)
+    if not served_zipped(remote.name, storage_url):
+        return engine_download(storage_url, path, remote.checksums, remote.size, session=session, quiet=quiet,
+                               **kwargs)
+    path = Path(path)
+    archive = path.with_name(path.name + ".zip")
+    fetched = engine_download(storage_url, archive, session=session, quiet=quiet, **kwargs)
+    unzip_single_member(archive, path)
+    return verify_local_file(path, remote, url=storage_url, resumed_from=fetched.resumed_from)
+
+
+def served_zipped(name: str, storage_url: str) -> bool:
+    served = unquote(urlsplit(storage_url).path.rsplit("/", 1)[-1])
+    return served.lower().endswith(".zip") and not name.lower().endswith(".zip")
+
+
+def unzip_single_member(archive: Path, target: Path) -> None:
+    """Extract the archive's only file to `target` (atomically), then remove the archive."""
+    import os
+    import shutil
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = [m for m in bundle.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                raise DownloadError(f"Kaggle served {target.name} as a zip of {len(members)} files.",
+                                    "Report it; the entry should list the zip instead.")
+            partial = target.with_name(f".{target.name}.{os.getpid()}.unzip")
+            with bundle.open(members[0]) as source, open(partial, "wb") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
+    except zipfile.BadZipFile:
+        os.replace(archive, target)            # not a zip after all: the bytes are the file
+        return
+    os.replace(partial, target)
+    archive.unlink()
 
 
 def storage_location(session, remote: RemoteFile) -> str:

@@ -30,6 +30,7 @@ class KaggleEmulator:
         self.datasets: dict[str, dict[str, bytes]] = {}
         self.accepted: dict[str, set[str]] = {}          # competition -> users who accepted the rules
         self.blobs: dict[str, bytes] = {}
+        self.zipped: set[str] = set()                   # file names served as <name>.zip (old Kaggle habit)
         self._routes()
 
     def mirrors(self) -> str:
@@ -76,6 +77,14 @@ class KaggleEmulator:
         return json_reply({key: listed, "nextPageToken": str(start + size) if more else ""})
 
     def redirect(self, data: bytes, name: str) -> Reply:
+        if name in self.zipped:
+            import io
+            import zipfile
+
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+                bundle.writestr(name, data)
+            data, name = buffer.getvalue(), name + ".zip"
         key = f"kaggle-data-sets/{secrets.token_hex(4)}/{name}"
         self.blobs[key] = data
         return Reply(302, b"", {"Location": f"{STORAGE}/{key}?GoogleAccessId=x&Expires=1&Signature=sig%3D"})

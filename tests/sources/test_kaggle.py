@@ -45,6 +45,17 @@ def test_competition_files_are_listed_and_fetched_through_storage(server, monkey
     assert server.storage.requests and all("authorization" not in r.headers for r in server.storage.requests)
 
 
+def test_a_file_served_zipped_is_unzipped_and_checked(server, monkeypatch, tmp_path):
+    monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
+    server.accepted["panda-test"].add("token:KGAT")
+    server.zipped.add("train.csv")
+    files = {f.name: f for f in kaggle.list_files(Source(kind="kaggle", competition="panda-test"), new_session(), None)}
+    result = kaggle.download(files["train.csv"], tmp_path / "train.csv", new_session(), quiet=True)
+    assert (tmp_path / "train.csv").read_bytes() == server.competitions["panda-test"]["train.csv"]
+    assert result.size == len(server.competitions["panda-test"]["train.csv"])
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["train.csv"]
+
+
 def test_rules_not_accepted_gives_the_rules_url(server, monkeypatch, tmp_path):
     monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
     [remote, _] = kaggle.list_files(Source(kind="kaggle", competition="panda-test"), new_session(), None)
