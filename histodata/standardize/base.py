@@ -209,3 +209,31 @@ def write_manifest(frame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, path)
+
+
+def write_png(array, path: Path) -> Path:
+    """Write a label mask losslessly: 8-bit PNG, or 16-bit PNG for ids above 255."""
+    import numpy as np
+    from PIL import Image
+
+    array = np.asarray(array)
+    if array.size and (array.min() < 0 or array.max() > 65535):
+        raise StandardizeError(f"mask values out of range for {path.name} ({array.min()}..{array.max()}).")
+    data = array.astype(np.uint8 if not array.size or array.max() < 256 else np.uint16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(data).save(tmp, format="PNG")
+    os.replace(tmp, path)
+    return path
+
+
+def split_from_path(parts: Iterable[str], default: str = "train") -> str:
+    """'test' when a folder or file name says test/testing, else `default`."""
+    lowered = [p.lower() for p in parts]
+    return "test" if any(p.startswith("test") or p.endswith("test") or "testdata" in p or "test_" in p
+                         or " test" in p for p in lowered) else default
+
+
+def part_path(ctx: "Context", path: Path) -> tuple[str, ...]:
+    """The path's parts below the dataset folder (raw/... or extracted/...), for name-based rules."""
+    return tuple(Path(ctx.rel(path)).parts[1:])
