@@ -180,6 +180,7 @@ class _Download:
                                 _OUTDATED)
         if body.total is not None and self.size is None:
             ensure_free_space(self.target.parent, body.total - body.start)
+            self.display.set_total(self.handle, body.total)
 
     def _remember_validators(self, body: Body) -> None:
         state = self.partial.state

@@ -54,6 +54,11 @@ class TransferDisplay:
         if self._overall is not None:
             self._progress.advance(self._overall, nbytes)
 
+    def set_total(self, handle, total: int) -> None:
+        """The size announced by the server, when the caller did not know it."""
+        if self._progress is not None and handle is not None:
+            self._progress.update(handle, total=total)
+
     def rewind(self, handle, nbytes: int) -> None:
         """Take back bytes counted for a download that restarted from zero."""
         self.advance(handle, -nbytes)
