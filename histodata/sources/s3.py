@@ -48,23 +48,24 @@ def list_files(source, session, entry) -> list[RemoteFile]:
 
 
 def list_objects(session, base: str, prefix: str, bucket: str) -> list[dict]:
-    """Every object under `prefix`: ListObjectsV2 pages of 1000, following continuation tokens."""
+    """Every object under `prefix`: ListObjectsV2 pages of 1000, following continuation tokens
+    (or, from a server that sends none, continuing after the last key)."""
     objects: list[dict] = []
-    token = None
+    params = {"list-type": "2", "max-keys": str(MAX_KEYS), **({"prefix": prefix} if prefix else {})}
     while True:
-        params = {"list-type": "2", "max-keys": str(MAX_KEYS)}
-        if prefix:
-            params["prefix"] = prefix
-        if token:
-            params["continuation-token"] = token
         page = parse_xml(api_get(session, f"{base}/", what=f"S3 bucket {bucket}", params=params).content)
-        objects += [child_texts(c) for c in page if local_name(c.tag) == "Contents"]
+        batch = [child_texts(c) for c in page if local_name(c.tag) == "Contents"]
+        objects += batch
         fields = child_texts(page)
         if fields.get("IsTruncated", "false").lower() != "true":
             return objects
-        token = fields.get("NextContinuationToken")
-        if not token:
-            raise DownloadError(f"S3 bucket {bucket}: a truncated listing came without a continuation token.")
+        if not fields.get("NextContinuationToken") and not batch:
+            raise DownloadError(f"S3 bucket {bucket}: a truncated listing came without keys or a continuation token.")
+        params = {k: v for k, v in params.items() if k not in ("continuation-token", "start-after")}
+        if fields.get("NextContinuationToken"):
+            params["continuation-token"] = fields["NextContinuationToken"]
+        else:
+            params["start-after"] = batch[-1]["Key"]
 
 
 def parse_xml(content: bytes):

@@ -130,3 +130,26 @@ def test_fetch_end_to_end_with_subset_repeated_base_names_and_multipart(bucket, 
     assert files["CAMELYON16/masks/normal_0001.tif"]["verified"] == {"md5": hashlib.md5(b"mask 1").hexdigest()}
     assert files["CAMELYON16/big.bin"]["verified_against"] == "none"
     assert "1 file(s) are unverified" in result.stderr
+
+
+def test_a_truncated_listing_without_tokens_continues_after_the_last_key(monkeypatch):
+    """Some S3-compatible servers answer list-type=2 without NextContinuationToken."""
+    from emulators.service import EmulatorServer, Reply
+
+    keys = [f"k/{i:02d}.bin" for i in range(5)]
+    server = EmulatorServer()
+
+    @server.route("GET", r"/plain/")
+    def listing(request):
+        rest = [k for k in keys if k > request.query.get("start-after", "")]
+        page, more = rest[:2], len(rest) > 2
+        contents = "".join(f"<Contents><Key>{k}</Key><Size>1</Size><ETag>&quot;x-1&quot;</ETag></Contents>"
+                           for k in page)
+        return Reply(200, f'<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                          f"<IsTruncated>{str(more).lower()}</IsTruncated>{contents}</ListBucketResult>",
+                     content_type="application/xml")
+
+    with server:
+        source = Source(kind="s3", bucket="plain", endpoint=server.url)
+        names = [f.name for f in s3.list_files(source, new_session(), None)]
+    assert names == keys
