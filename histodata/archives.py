@@ -17,6 +17,7 @@ import stat
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,8 +198,6 @@ def _zip_write(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: str) -> None:
 def _zip_payload(view: memoryview, info: zipfile.ZipInfo) -> bytes | None:
     """The member's bytes read straight from the mapped archive (stored or deflated, not
     encrypted, small), checked against its declared size and CRC; None to use zipfile instead."""
-    import zlib
-
     if info.flag_bits & 1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) \
             or info.file_size > _FAST_MAX:
         return None
@@ -207,11 +206,11 @@ def _zip_payload(view: memoryview, info: zipfile.ZipInfo) -> bytes | None:
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
         raise zipfile.BadZipFile(f"bad local header for {info.filename!r}")
     data_start = start + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
-    raw = view[data_start:data_start + info.compress_size]
+    raw = bytes(view[data_start:data_start + info.compress_size])
     if len(raw) != info.compress_size:
         raise zipfile.BadZipFile(f"truncated member {info.filename!r}")
     if info.compress_type == zipfile.ZIP_STORED:
-        data = bytes(raw)
+        data = raw
     else:
         inflater = zlib.decompressobj(-15)
         data = inflater.decompress(raw, info.file_size + 1)
@@ -283,7 +282,7 @@ def _open_archive(path: Path):
                                  "and fetch it again.") from err
 
 
-_READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, NotImplementedError,
+_READ_ERRORS = (zlib.error, zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, NotImplementedError,
                 RuntimeError)
 
 
@@ -318,9 +317,11 @@ def _move_into_place(tmp: Path, target: Path) -> None:
         dest = target / child.name
         if dest.is_dir() and child.is_dir() and not child.is_symlink():
             _move_into_place(child, dest)
-        else:
+        else:  # a newer member replaces what was there, whatever its type
             if dest.is_dir() and not dest.is_symlink():
                 shutil.rmtree(dest)
+            elif dest.is_symlink() or (dest.exists() and child.is_dir()):
+                dest.unlink()
             os.replace(child, dest)
 
 
