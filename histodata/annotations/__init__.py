@@ -84,7 +84,12 @@ def read_annotations(source: str | os.PathLike | bytes, format: str | None = Non
             data = path.read_bytes()
         except OSError as err:
             raise AnnotationFormatError(f"cannot read {path}: {err.strerror or err}.") from err
-    kind, document = detect_format(data, label)
+    try:
+        kind, document = detect_format(data, label)
+    except (TypeError, ValueError, AttributeError, RecursionError) as err:
+        if isinstance(err, AnnotationFormatError):
+            raise
+        raise AnnotationFormatError(f"{label}: not a recognised annotation file ({str(err)[:120]}).") from err
     if format and format != kind:
         raise AnnotationFormatError(f"{label}: looks like {kind}, not {format}.")
     return _parse(kind, document, label)

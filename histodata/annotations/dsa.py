@@ -25,7 +25,7 @@ def looks_like_dsa(data: Any) -> bool:
 
 def _is_element(item: Any) -> bool:
     return isinstance(item, dict) and "elements" not in item and "annotation" not in item \
-        and item.get("type") in ELEMENT_TYPES
+        and isinstance(item.get("type"), str) and item["type"] in ELEMENT_TYPES
 
 
 def _annotations(data: Any, label: str) -> list[dict]:
@@ -111,6 +111,7 @@ def read_dsa(data: Any, label: str) -> list[dict]:
         for e_index, element in enumerate(annotation.get("elements") or []):
             where = f"{label}: annotation {a_index} element {e_index}"
             kind = element.get("type") if isinstance(element, dict) else None
+            kind = kind if isinstance(kind, str) else repr(kind)
             if kind in SKIPPED_TYPES:
                 continue
             if kind not in _BUILDERS:

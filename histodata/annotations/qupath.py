@@ -20,9 +20,9 @@ GEOMETRY_DEPTH = {"Point": 1, "MultiPoint": 2, "LineString": 2, "MultiLineString
 def looks_like_geojson(data: Any) -> bool:
     items = data if isinstance(data, list) else [data]
     first = items[0] if items else None
-    return isinstance(first, dict) and (first.get("type") in ("Feature", "FeatureCollection")
-                                        or first.get("type") in GEOMETRY_DEPTH
-                                        or first.get("type") == "GeometryCollection")
+    kind = first.get("type") if isinstance(first, dict) else None
+    return isinstance(kind, str) and (kind in ("Feature", "FeatureCollection", "GeometryCollection")
+                                      or kind in GEOMETRY_DEPTH)
 
 
 def _check_coordinates(value: Any, depth: int, where: str) -> None:
@@ -40,6 +40,7 @@ def check_geometry(geometry: Any, where: str, depth: int = 0) -> dict:
     if not isinstance(geometry, dict):
         raise g.AnnotationFormatError(f"{where}: a feature without a geometry object.")
     kind = geometry.get("type")
+    kind = kind if isinstance(kind, str) else repr(kind)
     if kind == "GeometryCollection" and depth < 8:
         members = geometry.get("geometries")
         if not isinstance(members, list):
@@ -62,7 +63,8 @@ def _features(data: Any, label: str) -> list[Any]:
         if not isinstance(features, list):
             raise g.AnnotationFormatError(f"{label}: a FeatureCollection without a `features` list.")
         return features
-    if isinstance(data, dict) and data.get("type") in GEOMETRY_DEPTH | {"GeometryCollection": 0}:
+    if isinstance(data, dict) and isinstance(data.get("type"), str) and \
+            data["type"] in GEOMETRY_DEPTH | {"GeometryCollection": 0}:
         return [{"type": "Feature", "geometry": data, "properties": {}}]
     return [data]
 
