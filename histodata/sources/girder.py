@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 KIND = "girder"
 PAGE_SIZE = 500
+LISTING_WORKERS = 8       # concurrent item/{id}/files requests (Girder has no bulk file listing)
 
 
 class _RetryingSession:
@@ -182,12 +183,22 @@ def folder_files(conn: Connection, parent_id: str, parent_type: str, prefix: str
     """Recursively: the items of a folder, then its subfolders, names relative to the start."""
     files: list[RemoteFile] = []
     if parent_type == "folder":
-        for item in conn.pages("item", {"folderId": parent_id}, what="listing items"):
-            files += item_files(conn, item, prefix)
+        items = list(conn.pages("item", {"folderId": parent_id}, what="listing items"))
+        files += items_files(conn, items, prefix)
     for folder in conn.pages("folder", {"parentType": parent_type, "parentId": parent_id},
                              what="listing folders"):
         files += folder_files(conn, folder["_id"], "folder", remote_name(prefix, folder["name"]))
     return files
+
+
+def items_files(conn: Connection, items: list[dict], prefix: str) -> list[RemoteFile]:
+    """The files of many items, asked for a few at a time (one request per item), order kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(items) <= 1:
+        return [f for item in items for f in item_files(conn, item, prefix)]
+    with ThreadPoolExecutor(max_workers=min(LISTING_WORKERS, len(items))) as pool:
+        return [f for files in pool.map(lambda item: item_files(conn, item, prefix), items) for f in files]
 
 
 def item_files(conn: Connection, item: dict, prefix: str) -> list[RemoteFile]:
