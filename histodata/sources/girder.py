@@ -18,7 +18,7 @@ from .. import credentials
 from ..errors import AccessError, DownloadError
 from ..redact import register_secret
 from ..transfer.retry import request_with_retries
-from .base import RemoteFile, apply_pinned, remote_name
+from .base import RemoteFile, apply_pinned, parallel_map, remote_name
 
 log = logging.getLogger(__name__)
 
@@ -193,12 +193,8 @@ def folder_files(conn: Connection, parent_id: str, parent_type: str, prefix: str
 
 def items_files(conn: Connection, items: list[dict], prefix: str) -> list[RemoteFile]:
     """The files of many items, asked for a few at a time (one request per item), order kept."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    if len(items) <= 1:
-        return [f for item in items for f in item_files(conn, item, prefix)]
-    with ThreadPoolExecutor(max_workers=min(LISTING_WORKERS, len(items))) as pool:
-        return [f for files in pool.map(lambda item: item_files(conn, item, prefix), items) for f in files]
+    per_item = parallel_map(lambda item: item_files(conn, item, prefix), items, LISTING_WORKERS)
+    return [f for files in per_item for f in files]
 
 
 def item_files(conn: Connection, item: dict, prefix: str) -> list[RemoteFile]:

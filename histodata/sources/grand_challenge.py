@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 from .. import credentials
 from ..errors import AccessError, DownloadError
 from ..transfer.retry import request_with_retries
-from .base import RemoteFile, apply_pinned, remote_name
+from .base import RemoteFile, apply_pinned, parallel_map, remote_name
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +92,9 @@ def list_files(source, session, entry) -> list[RemoteFile]:
     headers = credentials.grand_challenge_headers(required=True)
     client = Client(session, headers, getattr(source, "api_url", None) or API)
     archive = find_archive(client, str(source.archive))
-    per_item = [(str(item.get("pk")), item_files(client, item))
-                for item in client.paginate("archives/items/", {"archive": archive["pk"]},
-                                            what="listing archive items")]
+    items = list(client.paginate("archives/items/", {"archive": archive["pk"]}, what="listing archive items"))
+    per_item = list(zip([str(item.get("pk")) for item in items],
+                        parallel_map(lambda item: item_files(client, item), items)))
     return apply_pinned(_unique_names(per_item), source.files)
 
 
