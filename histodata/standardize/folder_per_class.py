@@ -59,6 +59,14 @@ def _label_names(folders: set[str], classes) -> tuple[dict[str, str], list[str]]
     return {f: f for f in folders}, sorted(folders)
 
 
+def _class_depth(found: list[str]) -> int:
+    """How deep the images in class folders are: the most common depth (at least 2)."""
+    from collections import Counter
+
+    depths = Counter(p.count("/") + 1 for p in found if "/" in p)
+    return max(depths.items(), key=lambda item: (item[1], -item[0]))[0] if depths else 2
+
+
 def standardize(ctx: Context) -> Result:
     origin = _bring_into_images(ctx)
     splits, default_split = ctx.option("splits") or {}, ctx.option("split")
@@ -66,10 +74,14 @@ def standardize(ctx: Context) -> Result:
     prefix = len(str(images)) + 1
     rows = {"sample_id": [], "split": [], "image": [], "label": [], "source": []}
     folders: list[str] = []
-    for path in sorted(str(p)[prefix:].replace("\\", "/") for p in walk_files(images) if is_image(p)):
+    found = sorted(str(p)[prefix:].replace("\\", "/") for p in walk_files(images) if is_image(p))
+    depth = _class_depth(found)
+    skipped = 0
+    for path in found:
         rel = PurePosixPath(path)
-        if len(rel.parts) < 2:
-            continue  # an image outside any class folder
+        if len(rel.parts) != depth:
+            skipped += 1   # not at the depth of the class folders (a stray file, a preview, ...)
+            continue
         keep, split = _split_of(rel.parent.parent, splits, default_split)
         if not keep:
             continue
@@ -87,4 +99,5 @@ def standardize(ctx: Context) -> Result:
         sizes = [image_size(ctx.paths.base / p) or (None, None)
                  for p in ctx.track(rows["image"], len(rows["image"]), "reading image sizes")]
         rows["width"], rows["height"] = [s[0] for s in sizes], [s[1] for s in sizes]
-    return Result(rows, {"labels": labels, "folders": {f: mapping[f] for f in sorted(set(folders))}})
+    return Result(rows, {"labels": labels, "folders": {f: mapping[f] for f in sorted(set(folders))}},
+                  {"skipped_images": skipped})
