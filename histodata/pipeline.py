@@ -386,7 +386,7 @@ def fetch_from_sources(entry, paths, candidates, patterns, dry_run, workers, qui
             chosen = select([r.name for r in remotes], patterns)
             report.sources_used.append(label)
             if dry_run:
-                report.files = plan(remotes, chosen, label)
+                report.files = plan(remotes, chosen, label, paths)
                 return report
             fetch_missing(entry, paths, index, remotes, chosen, session, workers, quiet, report)
             return report
@@ -410,9 +410,11 @@ def all_sources_failed(entry, errors: list[tuple[str, HistodataError]]) -> Histo
                          "Check your connection and run the same command again (finished files are kept).")
 
 
-def plan(remotes: list[RemoteFile], chosen: list[str], label: str) -> list[FileOutcome]:
-    wanted = set(chosen)
-    return [FileOutcome(r.name, r.size, "planned", r.verified_by, label) for r in remotes if r.name in wanted]
+def plan(remotes: list[RemoteFile], chosen: list[str], label: str, paths: DatasetPaths) -> list[FileOutcome]:
+    """A dry run's list: every chosen file, `present` when already on disk, else `planned`."""
+    wanted, recorded = set(chosen), recorded_files(paths)
+    return [FileOutcome(r.name, r.size, "present" if is_present(r, recorded.get(r.name), paths) else "planned",
+                        r.verified_by, label) for r in remotes if r.name in wanted]
 
 
 def fetch_missing(entry, paths, index, remotes, chosen, session, workers, quiet, report) -> None:
@@ -621,8 +623,11 @@ def print_plan(report: FetchReport) -> None:
     for f in report.files:
         table.add_row(f.name, human_size(f.size) or "?", f.checksum, f.source)
     unknown = sum(f.size is None for f in report.files)
-    table.caption = f"total {human_size(report.total_bytes)}" + (f" + {unknown} file(s) of unknown size"
-                                                                  if unknown else "")
+    present = [f for f in report.files if f.status == "present"]
+    table.caption = (f"total {human_size(report.total_bytes)}"
+                     + (f" + {unknown} file(s) of unknown size" if unknown else "")
+                     + (f"; {len(present)} file(s) ({human_size(sum(f.size or 0 for f in present))}) "
+                        "already on disk" if present else ""))
     stdout_console().print(table)
 
 

@@ -106,6 +106,14 @@ def test_dry_run_lists_names_sizes_checksums_and_total_and_downloads_nothing(til
     assert not content_requests(zen) and not tiles.raw.exists()
 
 
+def test_dry_run_marks_files_already_on_disk(tiles):
+    histodata.fetch("tiles", files=["labels.csv"], quiet=True)
+    plan = histodata.fetch("tiles", dry_run=True)
+    assert {f.name: f.status for f in plan.files} == {"tiles.zip": "planned", "labels.csv": "present",
+                                                      "docs/README.md": "planned"}
+    assert "1 file(s) (17 B) already on disk" in run_cli("fetch", "tiles", "--dry-run").stdout
+
+
 def test_fallback_to_the_next_source_says_so(zen, extra_registry, nginx):
     (nginx.root / "labels.csv").write_bytes(FILES["labels.csv"])
     extra_registry(entry_yaml("fallback", {"kind": "zenodo", "record": "404404"},
