@@ -105,7 +105,7 @@ def test_legacy_folder_page_is_parsed():
 
 
 def test_fetch_of_a_custom_drive_folder_entry(drive, extra_registry):
-    from conftest import run_cli
+    from emulators.service import run_cli
     from emulators.entries import entry_yaml
     from histodata.layout import dataset_paths
 
@@ -124,7 +124,7 @@ def test_fetch_of_a_custom_drive_folder_entry(drive, extra_registry):
 
 
 def test_fetch_refused_by_quota_says_what_to_do(drive, extra_registry):
-    from conftest import run_cli
+    from emulators.service import run_cli
     from emulators.entries import entry_yaml
 
     extra_registry(entry_yaml("drive-busy", {"kind": "gdrive", "file": drive_id(301),

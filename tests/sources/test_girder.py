@@ -180,7 +180,7 @@ def test_annotations_are_saved_raw_and_slides_listed_on_request(dsa, tmp_path):
 
 # ----------------------------------------------------------------------------- end to end
 def test_fetch_of_a_custom_girder_entry_with_token_and_crops(server, extra_registry, monkeypatch):
-    from conftest import run_cli
+    from emulators.service import run_cli
     from emulators.entries import entry_yaml
     from emulators.service import assert_secrets_absent
     from histodata.layout import dataset_paths
@@ -202,7 +202,7 @@ def test_fetch_of_a_custom_girder_entry_with_token_and_crops(server, extra_regis
 
 
 def test_fetch_of_bcss_style_crops(dsa, extra_registry):
-    from conftest import run_cli
+    from emulators.service import run_cli
     from emulators.entries import entry_yaml
     from histodata.layout import dataset_paths
 

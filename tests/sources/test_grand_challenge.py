@@ -90,7 +90,7 @@ def test_plain_http_is_not_json_from_a_tls_server(gc, monkeypatch):
 
 
 def test_fetch_of_a_custom_archive_entry_keeps_the_token_secret(gc, extra_registry, monkeypatch):
-    from conftest import run_cli
+    from emulators.service import run_cli
     from emulators.entries import entry_yaml
     from emulators.service import assert_secrets_absent
     from histodata.layout import dataset_paths
@@ -108,7 +108,7 @@ def test_fetch_of_a_custom_archive_entry_keeps_the_token_secret(gc, extra_regist
 
 
 def test_fetch_without_token_names_the_variable(gc, extra_registry):
-    from conftest import run_cli
+    from emulators.service import run_cli
     from emulators.entries import entry_yaml
 
     extra_registry(entry_yaml("gc-archive", {"kind": "grand-challenge", "archive": "camelyon-test"},

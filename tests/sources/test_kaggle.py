@@ -144,7 +144,7 @@ def test_grand_challenge_and_girder_and_zenodo_variables(monkeypatch):
 
 # ----------------------------------------------------------------------------- end to end
 def test_fetch_of_custom_kaggle_entries(server, extra_registry, monkeypatch):
-    from conftest import run_cli
+    from emulators.service import run_cli
     from emulators.entries import entry_yaml
     from emulators.service import assert_secrets_absent
     from histodata.layout import dataset_paths
@@ -164,7 +164,7 @@ def test_fetch_of_custom_kaggle_entries(server, extra_registry, monkeypatch):
 
 
 def test_fetch_with_rules_not_accepted_prints_the_rules_url(server, extra_registry, monkeypatch):
-    from conftest import run_cli
+    from emulators.service import run_cli
     from emulators.entries import entry_yaml
 
     monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)

@@ -161,7 +161,7 @@ sources:
 
 
 def test_fetch_from_a_mirax_folder_and_failed_fetch_prints_instructions(tmp_path, extra_registry):
-    from conftest import run_cli
+    from emulators.service import run_cli
 
     incoming = tmp_path / "HEROHE"
     incoming.mkdir()
