@@ -79,13 +79,9 @@ def read_secret_file(path: Path) -> str | None:
 
 
 # ----------------------------------------------------------------------------- per service
-def zenodo_token() -> str | None:
-    """$ZENODO_TOKEN (only needed for restricted records)."""
-    return constants.env_value(constants.ENV_ZENODO_TOKEN)
-
-
 def zenodo_headers() -> dict[str, str]:
-    token = zenodo_token()
+    """`Authorization: Bearer $ZENODO_TOKEN` (only restricted records need it), or nothing."""
+    token = constants.zenodo_token()
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
