@@ -194,12 +194,16 @@ def candidate_sources(entry, source_number: int | None) -> list[tuple[int, objec
 
 
 def list_source(entry, index: int, source, session) -> list[RemoteFile]:
-    """The source's files, with registry pins applied; pinned files the source lacks are an error."""
+    """The source's files, with the checksums of its published manifest (`checksums_file`) and the
+    registry's pins applied; pinned files the source lacks are an error."""
     from .sources import kind_module
+
+    from .sources.manifests import apply_manifest
 
     remotes = kind_module(source.kind).list_files(source, session, entry)
     for remote in remotes:
         remote.source_kind = remote.source_kind or source.kind
+    apply_manifest(remotes, source, session)
     apply_pinned(remotes, source.files)
     names = {r.name for r in remotes}
     lacking = [spec.name for spec in source.files or [] if spec.name not in names]

@@ -153,3 +153,37 @@ def test_a_truncated_listing_without_tokens_continues_after_the_last_key(monkeyp
         source = Source(kind="s3", bucket="plain", endpoint=server.url)
         names = [f.name for f in s3.list_files(source, new_session(), None)]
     assert names == keys
+
+
+@pytest.fixture
+def bucket_with_manifest(moto_url, monkeypatch):
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=moto_url, region_name="eu-west-1", aws_access_key_id="test",
+                          aws_secret_access_key="test")
+    client.create_bucket(Bucket="with-manifest", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    objects = {"DATA/images/a.tif": b"image a", "DATA/masks/a.tif": b"mask a", "DATA/b.tif": b"b"}
+    lines = [f"{hashlib.sha256(data).hexdigest()}  ./{key[len('DATA/'):]}" for key, data in objects.items()]
+    lines[-1] = f"{'0' * 64}  ./b.tif"                 # a wrong published checksum
+    objects["DATA/checksums.sha256"] = "\n".join(lines).encode()
+    for key, data in objects.items():
+        client.put_object(Bucket="with-manifest", Key=key, Body=data, ACL="public-read")
+    monkeypatch.setenv("HISTODATA_MIRRORS", f"https://with-manifest.s3.eu-west-1.amazonaws.com={moto_url}/with-manifest")
+    return objects
+
+
+def test_fetch_verifies_files_against_the_sources_published_manifest(bucket_with_manifest, extra_registry):
+    import histodata
+    from emulators.entries import entry_yaml
+    from histodata.errors import ChecksumError
+    from histodata.layout import dataset_paths, read_record
+
+    extra_registry(entry_yaml("manifested", {"kind": "s3", "bucket": "with-manifest", "region": "eu-west-1",
+                                             "prefix": "DATA/", "checksums_file": "DATA/checksums.sha256"}))
+    plan = {f.name: f.checksum for f in histodata.fetch("manifested", dry_run=True).files}
+    assert plan["DATA/masks/a.tif"] == "md5+sha256 (provider)"
+    with pytest.raises(ChecksumError, match="sha256"):
+        histodata.fetch("manifested", quiet=True)
+    files = read_record(dataset_paths("manifested"))["files"]
+    assert files["DATA/images/a.tif"]["verified"]["sha256"] == hashlib.sha256(b"image a").hexdigest()
+    assert "DATA/b.tif" not in files and not dataset_paths("manifested").raw_file("DATA/b.tif").exists()
