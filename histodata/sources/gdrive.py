@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 KIND = "gdrive"
 DRIVE = "https://drive.google.com"
-DOCS = "https://docs.google.com"
 MAX_PAGE_BYTES = 4 << 20          # an interstitial page is small; never read a file as a page
 MAX_HOPS = 5
 FOLDER_MIME = "application/vnd.google-apps.folder"
@@ -226,7 +225,7 @@ def resolve_download_url(session, url: str) -> str:
             page = _read_page(response)
         finally:
             response.close()
-        next_url = confirm_url(page, response.url)
+        next_url = confirm_url(page, url)   # relative links: against the URL we asked for, not its mirror
         if next_url is None:
             raise_for_page(response, url, page)
             raise DownloadError(f"Google Drive did not give the file {url} (HTTP {response.status_code}).",
@@ -260,7 +259,8 @@ def _read_page(response) -> str:
 
 def confirm_url(page: str, page_url: str) -> str | None:
     """The next URL an interstitial page points to: the download form, an old confirm link, or
-    a `downloadUrl` in page JSON."""
+    a `downloadUrl` in page JSON. `page_url` (a Google URL, before the mirror map) resolves
+    relative links, so a mirror with a path prefix keeps working."""
     form = re.search(r'<form[^>]*id="(?:download-form|downloadForm)"[^>]*>(.*?)</form>', page, re.S | re.I)
     if form:
         action = re.search(r'action="([^"]+)"', form.group(0))
@@ -275,8 +275,8 @@ def confirm_url(page: str, page_url: str) -> str | None:
         merged = {k: v[0] for k, v in parse_qs(urlsplit(action_url).query).items()}
         return f"{base}?{urlencode({**merged, **fields})}"
     link = re.search(r'href="(/uc\?export=download[^"]+)"', page)
-    if link:
-        return DOCS + html.unescape(link.group(1))
+    if link:   # the old confirm link (gdown prefixes docs.google.com; the page's own host serves it too)
+        return urljoin(page_url, html.unescape(link.group(1)))
     data = re.search(r'"downloadUrl":"([^"]+)"', page)
     if data:
         return data.group(1).replace("\\u003d", "=").replace("\\u0026", "&")

@@ -28,7 +28,7 @@ class DriveFile:
     id: str
     name: str
     data: bytes = b""
-    mode: str = "small"            # small | large | quota | private
+    mode: str = "small"            # small | large | legacy | quota | private
     resource_key: str | None = None
     confirm_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
 
@@ -111,6 +111,18 @@ accessing the file again later. If the file you are trying to access is particul
 with many people, it may take up to 24 hours to be able to view or download the file. If you still
 can&#39;t access a file after 24 hours, contact your domain administrator.</p></div>""")
 
+    def legacy_confirm(self, request: Request, entry: DriveFile) -> Reply:
+        """Drive before 2024: a `download_warning` cookie and a relative confirm link on the page."""
+        code = entry.confirm_uuid[:4]
+        cookie = f"download_warning_13058876669334088843_{entry.id}"
+        if request.query.get("confirm") == code and f"{cookie}={code}" in request.headers.get("cookie", ""):
+            return file_reply(request, entry.data, {"Content-Disposition": f'attachment; filename="{entry.name}"'})
+        page = self.page("Google Drive - Virus scan warning",
+                         f'<a id="uc-download-link" class="goog-inline-block jfk-button jfk-button-action" '
+                         f'href="/uc?export=download&amp;confirm={code}&amp;id={entry.id}">Download anyway</a>')
+        page.headers["Set-Cookie"] = f"{cookie}={code}; Path=/; HttpOnly"
+        return page
+
     @staticmethod
     def sign_in_redirect(request: Request) -> Reply:
         return Reply(302, b"", {"Location": f"{ACCOUNTS}/ServiceLogin?service=wise&continue=x"})
@@ -147,6 +159,8 @@ can&#39;t access a file after 24 hours, contact your domain administrator.</p></
                 return Reply(404, "<html><title>Not Found</title></html>", content_type="text/html")
             if entry.mode == "private" or not key_ok(request, entry.resource_key):
                 return self.sign_in_redirect(request)
+            if entry.mode == "legacy":
+                return self.legacy_confirm(request, entry)
             query = f"id={entry.id}&export=download"
             if entry.resource_key:
                 query += f"&resourcekey={entry.resource_key}"

@@ -27,6 +27,7 @@ def drive(monkeypatch):
     emulator.add_file(drive_id(301), "busy.zip", b"busy", mode="quota")
     emulator.add_file(drive_id(302), "private.zip", b"private", mode="private")
     emulator.add_file(drive_id(303), "keyed.zip", b"keyed", resource_key="0-AbCdEfGh")
+    emulator.add_file(drive_id(304), "old.zip", b"old-flow" * 100, mode="legacy")
     with emulator:
         monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
         yield emulator
@@ -57,6 +58,13 @@ def test_virus_scan_form_is_followed_and_name_probed(drive, tmp_path):
     assert result.hashes["sha256"] == hashlib.sha256(BIG).hexdigest()
     confirmed = [r for r in drive.server.seen("/usercontent/download") if r.query.get("confirm") == "t"]
     assert confirmed and confirmed[-1].query["uuid"] == drive.files[drive_id(300)].confirm_uuid
+
+
+def test_old_confirm_link_with_cookie_is_followed(drive, tmp_path):
+    source = Source(kind="gdrive", file=drive_id(304), files=[{"name": "old.zip"}])
+    [remote] = gdrive.list_files(source, new_session(), None)
+    gdrive.download(remote, tmp_path / "old.zip", new_session(), quiet=True)
+    assert (tmp_path / "old.zip").read_bytes() == b"old-flow" * 100
 
 
 def test_wrong_pinned_checksum_is_refused(drive, tmp_path):
