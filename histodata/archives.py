@@ -115,6 +115,14 @@ def _link_stays_inside(member: tuple[str, ...], target: str, hard: bool) -> bool
     return True
 
 
+def _link_on_the_way(rel: tuple[str, ...], is_link: bool, symlinks: set) -> tuple[str, ...] | None:
+    """The symlink member that a member's path goes through, or that a file member replaces."""
+    for depth in range(1, len(rel) + (0 if is_link else 1)):
+        if rel[:depth] in symlinks:
+            return rel[:depth]
+    return None
+
+
 def check_members(archive: Path, members: list[Member], limits: Limits) -> None:
     """Raise UnsafeArchiveError for the first hostile member, or when the archive is a bomb."""
     if len(members) > limits.max_members:
@@ -123,10 +131,15 @@ def check_members(archive: Path, members: list[Member], limits: Limits) -> None:
                       f"{constants.ENV_ARCHIVE_MAX_MEMBERS} to allow more)")
     total = 0
     archive_size = max(archive.stat().st_size, 1)
+    symlinks = {safe_parts(m.name) for m in members if m.kind == "symlink"} - {None}
     for member in members:
         rel = safe_parts(member.name)
         if rel is None:
             raise _refuse(archive, member.name, "has an absolute path, a drive letter or '..'")
+        through = _link_on_the_way(rel, member.kind == "symlink", symlinks)
+        if through:
+            raise _refuse(archive, member.name, f"would be written through the link {'/'.join(through)!r} "
+                                                "(another member)")
         if member.kind == "other":
             raise _refuse(archive, member.name, "is a device file, FIFO or other special file")
         if member.kind in ("symlink", "hardlink") and not _link_stays_inside(
@@ -191,7 +204,7 @@ _FAST_MAX = 16 << 20   # members up to this size are inflated in memory, straigh
 
 
 def _zip_write(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: str) -> None:
-    with zf.open(info) as src, open(dest, "wb") as out:
+    with zf.open(info) as src, open(dest, "wb", opener=_open_no_follow) as out:
         shutil.copyfileobj(src, out, _COPY_CHUNK)  # zipfile stops at the declared size and checks the CRC
 
 
@@ -219,8 +232,13 @@ def _zip_payload(view: memoryview, info: zipfile.ZipInfo) -> bytes | None:
     return data
 
 
+def _open_no_follow(path: str, flags: int) -> int:
+    """os.open that never writes through a symlink at the final name (defence in depth)."""
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
+
+
 def _write_bytes(dest: str, data: bytes) -> None:
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = _open_no_follow(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     try:
         view = memoryview(data)
         while view:
@@ -246,6 +264,12 @@ def _extract_zip(zf: zipfile.ZipFile, members: list[Member], tmp: Path) -> None:
     links = [(m, d) for _, m, d in files if m.kind == "symlink"]
     for member, dest in links:  # checked to stay inside: written as real links
         os.symlink(member.link, dest)
+    real_root = os.path.realpath(root)
+    for member, dest in links:  # resolved together: links each harmless alone may chain outside
+        resolved = os.path.realpath(dest)
+        if resolved != real_root and not resolved.startswith(real_root + os.sep):
+            raise _refuse(Path(zf.filename), member.name,
+                          f"is a link that resolves outside the target through other links ({member.link!r})")
     import mmap
 
     regular = [(i, d) for i, m, d in files if m.kind != "symlink"]
