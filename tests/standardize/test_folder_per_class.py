@@ -5,7 +5,7 @@ import os
 
 import pandas as pd
 import pytest
-from std_helpers import make_entry, save_png, zip_folder
+from std_helpers import ihc_pixels, make_entry, save_png, svs_pixels, zip_folder  # noqa: F401 - fixtures
 
 import histodata
 from histodata.errors import StandardizeError

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from std_helpers import make_entry
+from std_helpers import make_entry, svs_pixels  # noqa: F401 - fixtures
 
 import histodata
 from histodata.layout import dataset_paths
