@@ -59,16 +59,14 @@ def bench_ingest(total_mib: int, repeat: int, tmp: Path) -> None:
     for i in range(15):
         path = incoming / f"slide_{i:02d}.svs"
         with open(path, "wb") as handle:
-            for _ in range(per_file >> 20):
-                handle.write(block)
+            handle.writelines(block for _ in range(per_file >> 20))
         specs.append({"name": f"slide_{i:02d}.svs", "size": path.stat().st_size,
                       "md5": hashlib.md5(path.read_bytes()).hexdigest()})
     (incoming / "case").mkdir()
     (incoming / "case.mrxs").write_bytes(b"[GENERAL]")
     (incoming / "case" / "Slidedat.ini").write_bytes(b"[GENERAL]")
     with open(incoming / "case" / "Data0000.dat", "wb") as handle:
-        for _ in range(per_file >> 20):
-            handle.write(block)
+        handle.writelines(block for _ in range(per_file >> 20))
     specs.append({"name": "case.mrxs"})
     entry = Entry(id="bench", name="bench", organs=["breast"], stains=["h&e"], tasks=["classification"],
                   modality="wsi", access="registration", instructions="by hand",
@@ -93,6 +91,7 @@ def bench_ingest(total_mib: int, repeat: int, tmp: Path) -> None:
 
 def bench_drive_listing(repeat: int) -> None:
     from emulators.gdrive import DriveEmulator, drive_id
+
     from histodata.http import new_session
     from histodata.registry.models import Source
     from histodata.sources import gdrive
@@ -111,6 +110,7 @@ def bench_drive_listing(repeat: int) -> None:
 
 def bench_girder_listing(repeat: int) -> None:
     from emulators.girder import GirderEmulator
+
     from histodata.http import new_session
     from histodata.registry.models import Source
     from histodata.sources import girder

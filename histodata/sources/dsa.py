@@ -79,11 +79,12 @@ def region_suffix(mpp: float | None, magnification: float | None) -> str:
 
 def region_query(roi: dict, mpp: float | None, magnification: float | None, encoding: str | None) -> str:
     """The tiles/region query exactly as the BCSS script builds it (%d bounds, %.4f mm, %.2f mag)."""
-    query = "left=%d&right=%d&top=%d&bottom=%d" % (roi["xmin"], roi["xmax"], roi["ymin"], roi["ymax"])
+    left, right, top, bottom = (int(roi[k]) for k in ("xmin", "xmax", "ymin", "ymax"))   # %d truncates
+    query = f"left={left}&right={right}&top={top}&bottom={bottom}"
     if mpp:
-        query += "&mm_x=%.4f&mm_y=%.4f" % (mpp * 1e-3, mpp * 1e-3)
+        query += f"&mm_x={mpp * 1e-3:.4f}&mm_y={mpp * 1e-3:.4f}"
     elif magnification:
-        query += "&magnification=%.2f" % magnification
+        query += f"&magnification={magnification:.2f}"
     if encoding and encoding.upper() != "JPEG":
         query += "&" + urlencode({"encoding": encoding.upper()})
     return query
@@ -95,8 +96,7 @@ def region_files(conn, regions: dict, items: list[dict]) -> list[RemoteFile]:
     files = []
     for roi in regions.get("rois") or []:
         item_id = roi.get("item") or _item_for(roi, items)["_id"]
-        name = "%s_xmin%d_ymin%d_%s.png" % (roi["name"], roi["xmin"], roi["ymin"],
-                                            region_suffix(mpp, magnification))
+        name = f"{roi['name']}_xmin{int(roi['xmin'])}_ymin{int(roi['ymin'])}_{region_suffix(mpp, magnification)}.png"
         url = f"{conn.api_url}/item/{item_id}/tiles/region?" + region_query(
             roi, mpp, magnification, regions.get("encoding"))
         files.append(RemoteFile(name=remote_name(folder, name), url=url, headers=conn.headers,

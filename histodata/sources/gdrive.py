@@ -26,8 +26,14 @@ from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit
 import requests
 
 from ..errors import AccessError, DownloadError
-from ..transfer.retry import (RetryableError, RetryPolicy, network_error, request_with_retries,
-                              retryable_status_error, status_is_retryable)
+from ..transfer.retry import (
+    RetryableError,
+    RetryPolicy,
+    network_error,
+    request_with_retries,
+    retryable_status_error,
+    status_is_retryable,
+)
 from .base import RemoteFile, apply_pinned, remote_name
 
 log = logging.getLogger(__name__)
@@ -110,7 +116,7 @@ def folder_children(session, folder_id: str, resource_key: str | None) -> list[t
 
 
 def _is_sign_in(response, page: str) -> bool:
-    title = re.search(r"<title>(.*?)</title>", page, re.S | re.I)
+    title = re.search(r"<title>(.*?)</title>", page, re.DOTALL | re.IGNORECASE)
     return "accounts.google.com" in (response.url or "") or bool(title and "sign in" in title.group(1).lower())
 
 
@@ -195,7 +201,7 @@ def probe_name(session, url: str) -> str:
 
 def filename_from_disposition(value: str) -> str | None:
     """`filename*=UTF-8''…` first, then `filename="…"` (as gdown reads them)."""
-    star = re.search(r"filename\*=UTF-8''([^;]+)", value, re.I)
+    star = re.search(r"filename\*=UTF-8''([^;]+)", value, re.IGNORECASE)
     if star:
         return unquote(star.group(1).strip().strip('"'))
     plain = re.search(r'filename="([^"]+)"', value) or re.search(r"filename=([^;]+)", value)
@@ -261,7 +267,8 @@ def confirm_url(page: str, page_url: str) -> str | None:
     """The next URL an interstitial page points to: the download form, an old confirm link, or
     a `downloadUrl` in page JSON. `page_url` (a Google URL, before the mirror map) resolves
     relative links, so a mirror with a path prefix keeps working."""
-    form = re.search(r'<form[^>]*id="(?:download-form|downloadForm)"[^>]*>(.*?)</form>', page, re.S | re.I)
+    form = re.search(r'<form[^>]*id="(?:download-form|downloadForm)"[^>]*>(.*?)</form>', page,
+                     re.DOTALL | re.IGNORECASE)
     if form:
         action = re.search(r'action="([^"]+)"', form.group(0))
         inputs = re.findall(r'<input[^>]*type="hidden"[^>]*>', form.group(1))
@@ -286,9 +293,9 @@ def confirm_url(page: str, page_url: str) -> str | None:
 def raise_for_page(response, url: str, page: str | None = None) -> None:
     """Turn Drive's error pages into errors that tell the person what to do."""
     page = page if page is not None else response.text[:MAX_PAGE_BYTES]
-    title = re.search(r"<title>(.*?)</title>", page, re.S | re.I)
+    title = re.search(r"<title>(.*?)</title>", page, re.DOTALL | re.IGNORECASE)
     title_text = html.unescape(title.group(1)).strip() if title else ""
-    caption = re.search(r'class="uc-error-subcaption"[^>]*>(.*?)</p>', page, re.S)
+    caption = re.search(r'class="uc-error-subcaption"[^>]*>(.*?)</p>', page, re.DOTALL)
     caption_text = re.sub(r"<[^>]+>", "", html.unescape(caption.group(1))).strip() if caption else ""
     browser = ("Open the link in a browser, download it by hand, then run "
                "`histodata fetch ID --from DIR` with the folder you saved it to.")

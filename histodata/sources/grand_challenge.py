@@ -28,7 +28,7 @@ KIND = "grand-challenge"
 API = "https://grand-challenge.org/api/v1"
 PAGE_SIZE = 100
 DERIVED_IMAGE_TYPES = {"DZI"}
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
 class Client:

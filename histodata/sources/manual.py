@@ -111,7 +111,7 @@ class Folder:
     files: list[str]
 
     @classmethod
-    def scan(cls, root: Path) -> "Folder":
+    def scan(cls, root: Path) -> Folder:
         found = []
         for folder, dirs, names in os.walk(root):
             dirs.sort()

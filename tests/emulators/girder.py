@@ -32,7 +32,7 @@ def new_id() -> str:
 class Node:
     model: str                       # collection | folder | item | file
     name: str
-    parent: "Node | None" = None
+    parent: Node | None = None
     public: bool = True
     data: bytes = b""
     id: str = field(default_factory=new_id)
@@ -55,7 +55,7 @@ class Node:
                 base["sha512"] = hashlib.sha512(self.data).hexdigest()
         return base
 
-    def children_of(self) -> list["Node"]:
+    def children_of(self) -> list[Node]:
         return self._children
 
     def __post_init__(self):
@@ -117,7 +117,7 @@ class GirderEmulator:
     def api_url(self) -> str:
         return self.server.url + "/api/v1"
 
-    def start(self) -> "GirderEmulator":
+    def start(self) -> GirderEmulator:
         self.server.start()
         return self
 

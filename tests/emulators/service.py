@@ -108,7 +108,7 @@ class EmulatorServer:
                 return reply
         return Reply(405 if allowed else 404, b"not found", content_type="text/plain")
 
-    def start(self) -> "EmulatorServer":
+    def start(self) -> EmulatorServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -151,7 +151,7 @@ class EmulatorServer:
             self._httpd.server_close()
             self._thread.join(5)
 
-    def __enter__(self) -> "EmulatorServer":
+    def __enter__(self) -> EmulatorServer:  # noqa: PYI034
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -5,9 +5,9 @@ import hashlib
 import json
 
 import pytest
+from emulators.girder import GirderEmulator, annotation_document
 from PIL import Image
 
-from emulators.girder import GirderEmulator, annotation_document
 from histodata.errors import AccessError, CredentialsError
 from histodata.http import new_session
 from histodata.registry.models import Source
@@ -180,9 +180,9 @@ def test_annotations_are_saved_raw_and_slides_listed_on_request(dsa, tmp_path):
 
 # ----------------------------------------------------------------------------- end to end
 def test_fetch_of_a_custom_girder_entry_with_token_and_crops(server, extra_registry, monkeypatch):
-    from emulators.service import run_cli
     from emulators.entries import entry_yaml
-    from emulators.service import assert_secrets_absent
+    from emulators.service import assert_secrets_absent, run_cli
+
     from histodata.layout import dataset_paths
 
     monkeypatch.setenv("GIRDER_API_KEY", KEY)
@@ -202,8 +202,9 @@ def test_fetch_of_a_custom_girder_entry_with_token_and_crops(server, extra_regis
 
 
 def test_fetch_of_bcss_style_crops(dsa, extra_registry):
-    from emulators.service import run_cli
     from emulators.entries import entry_yaml
+    from emulators.service import run_cli
+
     from histodata.layout import dataset_paths
 
     extra_registry(entry_yaml("bcss-mini", {"kind": "girder", "api_url": API, "folder": dsa.refs["slides"].id,

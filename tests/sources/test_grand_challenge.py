@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-
 from emulators.grand_challenge import GrandChallengeEmulator, Image, tls_contexts
-from histodata.errors import AccessError, CredentialsError
+
+from histodata.errors import AccessError, CredentialsError, DownloadError
 from histodata.http import new_session
 from histodata.registry.models import Source
 from histodata.sources import grand_challenge
@@ -80,19 +80,20 @@ def test_wrong_token_is_refused_without_echoing_it(gc, monkeypatch):
     assert "401" in str(info.value) and "not-a-valid-token" not in str(info.value)
 
 
-def test_plain_http_is_not_json_from_a_tls_server(gc, monkeypatch):
+def test_plain_http_cannot_talk_to_the_tls_only_server(gc, monkeypatch):
     """The emulator speaks TLS only: a plain-http mirror cannot talk to it."""
     monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", TOKEN)
     monkeypatch.setenv("HISTODATA_MIRRORS", "https://grand-challenge.org=" + gc.server.url.replace("https", "http"))
     monkeypatch.setenv("HISTODATA_RETRIES", "1")
-    with pytest.raises(Exception):
+    with pytest.raises(DownloadError) as info:
         grand_challenge.list_files(Source(kind="grand-challenge", archive="camelyon-test"), new_session(), None)
+    assert "connection" in str(info.value)
 
 
 def test_fetch_of_a_custom_archive_entry_keeps_the_token_secret(gc, extra_registry, monkeypatch):
-    from emulators.service import run_cli
     from emulators.entries import entry_yaml
-    from emulators.service import assert_secrets_absent
+    from emulators.service import assert_secrets_absent, run_cli
+
     from histodata.layout import dataset_paths
 
     monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", TOKEN)
@@ -108,8 +109,8 @@ def test_fetch_of_a_custom_archive_entry_keeps_the_token_secret(gc, extra_regist
 
 
 def test_fetch_without_token_names_the_variable(gc, extra_registry):
-    from emulators.service import run_cli
     from emulators.entries import entry_yaml
+    from emulators.service import run_cli
 
     extra_registry(entry_yaml("gc-archive", {"kind": "grand-challenge", "archive": "camelyon-test"},
                               access="registration", instructions="Join the challenge on grand-challenge.org."))

@@ -6,8 +6,8 @@ import logging
 import os
 
 import pytest
-
 from emulators.kaggle import KaggleEmulator
+
 from histodata import credentials
 from histodata.errors import AccessError, CredentialsError
 from histodata.http import new_session
@@ -144,9 +144,9 @@ def test_grand_challenge_and_girder_and_zenodo_variables(monkeypatch):
 
 # ----------------------------------------------------------------------------- end to end
 def test_fetch_of_custom_kaggle_entries(server, extra_registry, monkeypatch):
-    from emulators.service import run_cli
     from emulators.entries import entry_yaml
-    from emulators.service import assert_secrets_absent
+    from emulators.service import assert_secrets_absent, run_cli
+
     from histodata.layout import dataset_paths
 
     monkeypatch.setenv("KAGGLE_USERNAME", USER)
@@ -164,8 +164,8 @@ def test_fetch_of_custom_kaggle_entries(server, extra_registry, monkeypatch):
 
 
 def test_fetch_with_rules_not_accepted_prints_the_rules_url(server, extra_registry, monkeypatch):
-    from emulators.service import run_cli
     from emulators.entries import entry_yaml
+    from emulators.service import run_cli
 
     monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
     extra_registry(entry_yaml("panda-mini", {"kind": "kaggle", "competition": "panda-test"},
