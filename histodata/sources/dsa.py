@@ -96,7 +96,8 @@ def region_files(conn, regions: dict, items: list[dict]) -> list[RemoteFile]:
     files = []
     for roi in regions.get("rois") or []:
         item_id = roi.get("item") or _item_for(roi, items)["_id"]
-        name = f"{roi['name']}_xmin{int(roi['xmin'])}_ymin{int(roi['ymin'])}_{region_suffix(mpp, magnification)}.png"
+        suffix = region_suffix(mpp, magnification)
+        name = f"{roi['name']}_xmin{int(roi['xmin'])}_ymin{int(roi['ymin'])}_{suffix}.png"
         url = f"{conn.api_url}/item/{item_id}/tiles/region?" + region_query(
             roi, mpp, magnification, regions.get("encoding"))
         files.append(RemoteFile(name=remote_name(folder, name), url=url, headers=conn.headers,

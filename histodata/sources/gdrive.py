@@ -117,7 +117,8 @@ def folder_children(session, folder_id: str, resource_key: str | None) -> list[t
 
 def _is_sign_in(response, page: str) -> bool:
     title = re.search(r"<title>(.*?)</title>", page, re.DOTALL | re.IGNORECASE)
-    return "accounts.google.com" in (response.url or "") or bool(title and "sign in" in title.group(1).lower())
+    signed_out = "accounts.google.com" in (response.url or "")
+    return signed_out or bool(title and "sign in" in title.group(1).lower())
 
 
 class EmbeddedFolderView(HTMLParser):
@@ -196,7 +197,8 @@ def probe_name(session, url: str) -> str:
     if match:
         return remote_name(html.unescape(match.group(1)))
     raise_for_page(response, url, page)
-    raise DownloadError(f"cannot learn the file name of {url}.", "Give the file a `name` in the registry entry.")
+    raise DownloadError(f"cannot learn the file name of {url}.",
+                        "Give the file a `name` in the registry entry.")
 
 
 def filename_from_disposition(value: str) -> str | None:
@@ -239,7 +241,8 @@ def resolve_download_url(session, url: str) -> str:
                                 "`histodata fetch ID --from DIR`.")
         url = next_url
     raise DownloadError(f"Google Drive kept answering with pages instead of the file {url}.",
-                        "Open the link in a browser, download the file, then use `histodata fetch ID --from DIR`.")
+                        "Open the link in a browser, download the file, then use "
+                        "`histodata fetch ID --from DIR`.")
 
 
 def request_stream(session, url: str):

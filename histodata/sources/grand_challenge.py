@@ -122,8 +122,8 @@ def _remote(client: Client, url: str, folder: str) -> RemoteFile:
     """A file URL; the token goes along only to the API's own host (as gcapi insists)."""
     name = unquote(posixpath.basename(urlsplit(url).path))
     same_host = urlsplit(url).netloc == urlsplit(client.api_url).netloc
-    return RemoteFile(name=remote_name(folder, name), url=url, headers=dict(client.headers) if same_host else {},
-                      source_kind=KIND)
+    headers = dict(client.headers) if same_host else {}
+    return RemoteFile(name=remote_name(folder, name), url=url, headers=headers, source_kind=KIND)
 
 
 def _unique_names(per_item: list[tuple[str, list[RemoteFile]]]) -> list[RemoteFile]:

@@ -70,7 +70,8 @@ def kaggle_error(code: int, message: str, subject: str) -> Exception:
     if code == 403 and subject.startswith("competitions/"):
         slug = subject.split("/", 1)[1]
         return AccessError(f"Kaggle refuses the files of the competition {slug!r} (HTTP 403{said}).",
-                           f"Accept the competition's rules while signed in at {WEB}/competitions/{slug}/rules "
+                           "Accept the competition's rules while signed in at "
+                           f"{WEB}/competitions/{slug}/rules "
                            "(it cannot be done through the API), then run the command again.")
     if code == 403:
         return AccessError(f"Kaggle refuses access to {subject} (HTTP 403{said}).",

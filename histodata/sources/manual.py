@@ -79,7 +79,8 @@ class IngestReport:
         if self.mismatched:
             parts.append(f"mismatched {len(self.mismatched)}: {_sample([str(m) for m in self.mismatched])}")
         if self.unexpected:
-            parts.append(f"not part of the dataset (left alone) {len(self.unexpected)}: {_sample(self.unexpected)}")
+            parts.append(f"not part of the dataset (left alone) {len(self.unexpected)}: "
+                         f"{_sample(self.unexpected)}")
         return "; ".join(parts) + "."
 
 
@@ -238,7 +239,8 @@ def adopt_all(folder: Folder, plan, paths, report: IngestReport, quiet) -> None:
                 report.adopted.append(adopted)
 
 
-def check_and_adopt(source: Path, name: str, spec, paths, report: IngestReport, display) -> AdoptedFile | None:
+def check_and_adopt(source: Path, name: str, spec, paths, report: IngestReport,
+                    display) -> AdoptedFile | None:
     """Size, then checksums (one pass, plus sha256 for the record); adopt when they match."""
     size = source.stat().st_size
     if spec is not None and spec.size is not None and spec.size != size:
