@@ -59,6 +59,7 @@ class GrandChallengeEmulator:
         self.images: dict[str, Image] = {}
         self.files: dict[str, bytes] = {}        # storage key -> bytes
         self.throttle_next = 0                   # answer this many list requests with 429 first
+        self.login_page = False                  # answer API calls with an HTML page (maintenance, SSO)
         self._routes()
 
     def archive(self, slug: str, readers: set[str] | None = None) -> Archive:
@@ -95,6 +96,8 @@ class GrandChallengeEmulator:
 
     # ----- documents
     def token(self, request: Request) -> str:
+        if self.login_page:
+            raise Reply(200, "<html><title>Sign in</title></html>", content_type="text/html; charset=utf-8")
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or token.strip() not in self.tokens:
             raise json_reply({"detail": "Authentication credentials were not provided."}, 401)

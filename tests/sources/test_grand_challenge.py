@@ -80,6 +80,14 @@ def test_wrong_token_is_refused_without_echoing_it(gc, monkeypatch):
     assert "401" in str(info.value) and "not-a-valid-token" not in str(info.value)
 
 
+def test_an_html_answer_is_not_taken_for_json(gc, monkeypatch):
+    monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", TOKEN)
+    gc.login_page = True
+    with pytest.raises(DownloadError) as info:
+        grand_challenge.list_files(Source(kind="grand-challenge", archive="camelyon-test"), new_session(), None)
+    assert "text/html, not JSON" in str(info.value)
+
+
 def test_plain_http_cannot_talk_to_the_tls_only_server(gc, monkeypatch):
     """The emulator speaks TLS only: a plain-http mirror cannot talk to it."""
     monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", TOKEN)
