@@ -74,7 +74,7 @@ class FetchReport:
 
     def to_dict(self) -> dict:
         document = asdict(self)
-        for item, outcome in zip(document["files"], self.files):
+        for item, outcome in zip(document["files"], self.files, strict=True):
             item["unverified"] = outcome.unverified
         return {**document, "total_bytes": self.total_bytes, "downloaded_bytes": self.downloaded_bytes,
                 "unverified": self.unverified}
@@ -197,7 +197,6 @@ def list_source(entry, index: int, source, session) -> list[RemoteFile]:
     """The source's files, with the checksums of its published manifest (`checksums_file`) and the
     registry's pins applied; pinned files the source lacks are an error."""
     from .sources import kind_module
-
     from .sources.manifests import apply_manifest
 
     remotes = kind_module(source.kind).list_files(source, session, entry)
@@ -207,7 +206,7 @@ def list_source(entry, index: int, source, session) -> list[RemoteFile]:
     apply_pinned(remotes, source.files)
     names = {r.name for r in remotes}
     lacking = [spec.name for spec in source.files or [] if spec.name not in names]
-    if lacking and source.kind not in ("http", "ftp"):
+    if lacking:
         raise DownloadError(f"{source_label(index, source.kind)} no longer has {len(lacking)} file(s) the "
                             f"registry lists (e.g. {lacking[0]!r}).",
                             "The record may have changed; the registry entry needs an update.")
@@ -256,15 +255,16 @@ def outcome_from_record(name: str, info: dict, status: str) -> FileOutcome:
     verified = sorted(info.get("verified") or {})
     against = info.get("verified_against") or "none"
     checksum = f"{'+'.join(verified)} ({against})" if verified else "size only (unverified)"
-    return FileOutcome(name, info.get("size"), status, checksum,
-                       source_label(info.get("source_index", 0), info.get("source_kind", "?")), info.get("sha256"))
+    source = source_label(info.get("source_index", 0), info.get("source_kind", "?"))
+    return FileOutcome(name, info.get("size"), status, checksum, source, info.get("sha256"))
 
 
 # ----------------------------------------------------------------------------- downloading
-def download_remotes(remotes: list[RemoteFile], paths: DatasetPaths, session, workers, quiet):
+def download_remotes(remotes: list[RemoteFile], job, session):
     """Download `remotes` into raw/: (pairs of remote and DownloadResult that succeeded, error or None)."""
     from .transfer import DownloadTask, download_many
 
+    paths, workers, quiet = job.paths, job.workers, job.quiet
     by_path, tasks, done, failures = {}, [], [], []
     for remote in remotes:
         path = paths.raw_file(remote.name)
@@ -330,6 +330,18 @@ def save_record(paths: DatasetPaths, entry, new_files: dict, fetch_part: dict) -
 
 
 # ----------------------------------------------------------------------------- the flow
+@dataclass
+class Job:
+    """What every step of one fetch needs."""
+
+    entry: object
+    paths: DatasetPaths
+    patterns: list[str]
+    workers: int | None = None
+    quiet: bool | None = None
+    standardize: bool = True
+
+
 def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=None, dry_run: bool = False,
           workers: int | None = None, quiet: bool | None = None, source: int | None = None,
           standardize: bool = True) -> FetchReport:
@@ -340,21 +352,19 @@ def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=N
     the entry's N-th source (1-based).
     """
     entry = load_entry(dataset_id)
-    paths = dataset_paths(entry.id, root)
-    patterns = list(files or [])
+    job = Job(entry, dataset_paths(entry.id, root), list(files or []), workers, quiet, standardize)
     if from_dir is not None:
-        return adopt(entry, paths, from_dir, patterns, quiet, standardize)
+        return adopt(job, from_dir)
     candidates = candidate_sources(entry, source)
-    if not dry_run:
-        present = complete_on_disk(entry, paths, patterns)
-        if present is not None:
-            return report_complete(entry, paths, present, not patterns, quiet, standardize)
     if dry_run:
-        return fetch_from_sources(entry, paths, candidates, patterns, True, workers, quiet)
-    with dataset_lock(paths):
-        report = fetch_from_sources(entry, paths, candidates, patterns, False, workers, quiet)
+        return fetch_from_sources(job, candidates, dry_run=True)
+    present = complete_on_disk(entry, job.paths, job.patterns)
+    if present is not None:
+        return report_complete(job, present)
+    with dataset_lock(job.paths):
+        report = fetch_from_sources(job, candidates)
     say_unverified(report)
-    finish(entry, paths, report, quiet, standardize)
+    finish(job, report)
     return report
 
 
@@ -376,23 +386,23 @@ def dataset_lock(paths: DatasetPaths):
         lock.release()
 
 
-def fetch_from_sources(entry, paths, candidates, patterns, dry_run, workers, quiet) -> FetchReport:
+def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchReport:
     """Try each source in turn for the files still missing; fall back on failure and say so."""
     from .http import new_session
 
-    report = FetchReport(entry.id, str(paths.raw), dry_run=dry_run)
-    session = new_session(pool_size=max(16, workers or 4))
+    report = FetchReport(job.entry.id, str(job.paths.raw), dry_run=dry_run)
+    session = new_session(pool_size=max(16, job.workers or 4))
     errors: list[tuple[str, HistodataError]] = []
     for position, (index, source) in enumerate(candidates):
         label = source_label(index, source.kind)
         try:
-            remotes = list_source(entry, index, source, session)
-            chosen = select([r.name for r in remotes], patterns)
+            remotes = list_source(job.entry, index, source, session)
+            chosen = set(select([r.name for r in remotes], job.patterns))
             report.sources_used.append(label)
             if dry_run:
-                report.files = plan(remotes, chosen, label, paths)
-                return report
-            fetch_missing(entry, paths, index, remotes, chosen, session, workers, quiet, report)
+                report.files = plan(job.paths, remotes, chosen, label)
+            else:
+                fetch_missing(job, index, label, remotes, chosen, session, report)
             return report
         except (AccessError, CredentialsError, DownloadError) as err:  # this source failed: try the next
             errors.append((label, err))
@@ -401,7 +411,7 @@ def fetch_from_sources(entry, paths, candidates, patterns, dry_run, workers, qui
                 message = f"{label} failed: {err} Trying {source_label(next_index, next_source.kind)} ..."
                 report.fallbacks.append(redact(message))
                 notify(message)
-    raise all_sources_failed(entry, errors)
+    raise all_sources_failed(job.entry, errors)
 
 
 def all_sources_failed(entry, errors: list[tuple[str, HistodataError]]) -> HistodataError:
@@ -414,30 +424,30 @@ def all_sources_failed(entry, errors: list[tuple[str, HistodataError]]) -> Histo
                          "Check your connection and run the same command again (finished files are kept).")
 
 
-def plan(remotes: list[RemoteFile], chosen: list[str], label: str, paths: DatasetPaths) -> list[FileOutcome]:
+def plan(paths: DatasetPaths, remotes: list[RemoteFile], chosen: set[str], label: str) -> list[FileOutcome]:
     """A dry run's list: every chosen file, `present` when already on disk, else `planned`."""
-    wanted, recorded = set(chosen), recorded_files(paths)
-    return [FileOutcome(r.name, r.size, "present" if is_present(r, recorded.get(r.name), paths) else "planned",
-                        r.verified_by, label) for r in remotes if r.name in wanted]
+    recorded = recorded_files(paths)
+    status = {r.name: "present" if is_present(r, recorded.get(r.name), paths) else "planned" for r in remotes}
+    return [FileOutcome(r.name, r.size, status[r.name], r.verified_by, label)
+            for r in remotes if r.name in chosen]
 
 
-def fetch_missing(entry, paths, index, remotes, chosen, session, workers, quiet, report) -> None:
+def fetch_missing(job: Job, index: int, label: str, remotes: list[RemoteFile], chosen: set[str], session,
+                  report: FetchReport) -> None:
     """Download the chosen files not yet on disk from one source and record them;
     raises the source's error (after recording the files that succeeded)."""
+    paths = job.paths
     recorded = recorded_files(paths)
-    wanted = set(chosen)
-    selected = [r for r in remotes if r.name in wanted]
+    selected = [r for r in remotes if r.name in chosen]
     todo = [r for r in selected if not is_present(r, recorded.get(r.name), paths)]
-    done, error = download_remotes(todo, paths, session, workers, quiet) if todo else ([], None)
+    done, error = download_remotes(todo, job, session) if todo else ([], None)
     when = now_iso()
     new_files = {remote.name: file_record(remote, result, index, when) for remote, result in done}
     all_files = {**recorded, **new_files}
     complete = all(r.name in all_files and paths.raw_file(r.name).is_file() for r in remotes)
-    save_record(paths, entry, new_files, {
+    save_record(paths, job.entry, new_files, {
         "time": when, "histodata_version": __version__, "expected": sorted(r.name for r in remotes),
-        "complete": complete,
-        "sources": sorted({*((read_record(paths).get("fetch") or {}).get("sources") or []), index + 1}),
-    })
+        "complete": complete, "sources": sources_so_far(paths, label)})
     downloaded = {r.name for r, _ in done}
     report.files = [outcome_from_record(r.name, all_files[r.name], "downloaded" if r.name in downloaded
                                         else "present") for r in selected if r.name in all_files]
@@ -446,17 +456,23 @@ def fetch_missing(entry, paths, index, remotes, chosen, session, workers, quiet,
         raise error
 
 
-def report_complete(entry, paths, names: list[str], whole: bool, quiet, standardize) -> FetchReport:
+def sources_so_far(paths: DatasetPaths, label: str) -> list[str]:
+    """The labels of every source that delivered files of this dataset, this one included."""
+    return sorted({*((read_record(paths).get("fetch") or {}).get("sources") or []), label})
+
+
+def report_complete(job: Job, names: list[str]) -> FetchReport:
     """A fetch with nothing to download: say so (and standardize if that was never done)."""
-    files = recorded_files(paths)
-    complete = whole and bool((read_record(paths).get("fetch") or {}).get("complete"))
-    report = FetchReport(entry.id, str(paths.raw), already_complete=True, complete=complete)
-    report.files = [outcome_from_record(n, files[n], "present") for n in names]
     from .cli import human_size
 
-    notify(f"{entry.id} is complete: {len(names)} file(s), {human_size(report.total_bytes)} already in "
+    paths = job.paths
+    files = recorded_files(paths)
+    complete = not job.patterns and bool((read_record(paths).get("fetch") or {}).get("complete"))
+    report = FetchReport(job.entry.id, str(paths.raw), already_complete=True, complete=complete)
+    report.files = [outcome_from_record(n, files[n], "present") for n in names]
+    notify(f"{job.entry.id} is complete: {len(names)} file(s), {human_size(report.total_bytes)} already in "
            f"{paths.raw}; nothing to download.")
-    finish(entry, paths, report, quiet, standardize)
+    finish(job, report)
     return report
 
 
@@ -467,10 +483,10 @@ def say_unverified(report: FetchReport) -> None:
                f"was checked (e.g. {names[0]}). Pin a sha256 in the registry entry to verify them.")
 
 
-def finish(entry, paths, report: FetchReport, quiet, standardize: bool) -> None:
+def finish(job: Job, report: FetchReport) -> None:
     """Standardize after a complete fetch, when the entry says how and the caller wants it
     (the standardizer itself skips work already done)."""
-    if not standardize or entry.standardize is None:
+    if not job.standardize or job.entry.standardize is None:
         return
     if not report.complete:
         report.standardize_note = "skipped: only part of the dataset is on disk (run without --files)"
@@ -481,7 +497,7 @@ def finish(entry, paths, report: FetchReport, quiet, standardize: bool) -> None:
     except ImportError:
         report.standardize_note = "skipped: the standardizers are not available in this installation"
         return
-    standardize_dataset(entry, paths, quiet=quiet)
+    standardize_dataset(job.entry, job.paths, quiet=job.quiet)
     report.standardized = True
 
 
@@ -492,46 +508,38 @@ def pinned_specs(entry) -> list:
     return next((list(s.files) for s in ordered if s.files), [])
 
 
-def adopt(entry, paths, from_dir, patterns, quiet, standardize) -> FetchReport:
+def adopt(job: Job, from_dir) -> FetchReport:
     """--from DIR: the manual kind adopts the files, then the record and standardize steps run."""
     from .sources import kind_module
 
-    specs = pinned_specs(entry)
+    specs = pinned_specs(job.entry)
     selected = None
-    if patterns:
-        wanted = set(select([s.name for s in specs], patterns))
+    if job.patterns:
+        wanted = set(select([s.name for s in specs], job.patterns))
         selected = [s for s in specs if s.name in wanted]
-    with dataset_lock(paths):
-        ingest = kind_module("manual").ingest(entry, from_dir, paths, files=selected, quiet=quiet)
-        report = record_ingest(entry, paths, ingest, selected is None)
+    with dataset_lock(job.paths):
+        ingest = kind_module("manual").ingest(job.entry, from_dir, job.paths, files=selected, quiet=job.quiet)
+        report = record_ingest(job, ingest, whole=selected is None)
     say_unverified(report)
-    finish(entry, paths, report, quiet, standardize)
+    finish(job, report)
     return report
 
 
-def _field(item, name: str, default=None):
-    return item.get(name, default) if isinstance(item, dict) else getattr(item, name, default)
-
-
-def record_ingest(entry, paths, ingest, whole: bool) -> FetchReport:
-    """Record what the manual ingest adopted, in the same form as downloaded files."""
-    when = now_iso()
+def record_ingest(job: Job, ingest, whole: bool) -> FetchReport:
+    """Record what the manual ingest adopted (an IngestReport), in the same form as downloads."""
+    entry, paths, label, when = job.entry, job.paths, "manual (--from)", now_iso()
     manual_index = next((i for i, s in enumerate(entry.sources) if s.kind == "manual"), -1)
-    new_files = {}
-    for item in _field(ingest, "adopted", []) or []:
-        verified = _field(item, "verified") or {}
-        if isinstance(verified, (list, tuple)):
-            verified = {a: _field(item, a) for a in verified if _field(item, a)}
-        new_files[_field(item, "name")] = {
-            "size": _field(item, "size"), "sha256": _field(item, "sha256"), "verified": dict(verified),
-            "verified_against": "registry" if verified else "none", "source_kind": "manual",
-            "source_index": manual_index, "fetched_at": when, "histodata_version": __version__}
-    problems = {k: list(_field(ingest, k, []) or []) for k in ("missing", "mismatched")}
-    complete = whole and not any(problems.values())
-    save_record(paths, entry, new_files, {"time": when, "histodata_version": __version__, "complete": complete,
-                                         "expected": sorted(s.name for s in pinned_specs(entry)) or None,
-                                         "sources": ["manual"]})
-    report = FetchReport(entry.id, str(paths.raw), complete=complete, sources_used=["manual (--from)"])
+    new_files = {adopted.name: {
+        "size": adopted.size, "sha256": adopted.sha256, "verified": dict(adopted.verified),
+        "verified_against": "registry" if adopted.verified else "none", "source_kind": "manual",
+        "source_index": manual_index, "fetched_at": when, "histodata_version": __version__}
+        for adopted in ingest.adopted}
+    complete = whole and not ingest.missing and not ingest.mismatched
+    save_record(paths, entry, new_files, {
+        "time": when, "histodata_version": __version__, "complete": complete,
+        "expected": sorted(s.name for s in pinned_specs(entry)) or None,
+        "sources": sources_so_far(paths, label)})
+    report = FetchReport(entry.id, str(paths.raw), complete=complete, sources_used=[label])
     report.files = [outcome_from_record(n, info, "adopted") for n, info in new_files.items()]
     return report
 
@@ -560,7 +568,8 @@ def verify(dataset_id: str, root=None, quiet: bool | None = None) -> VerifyRepor
     record = read_record(paths)
     files = record.get("files") or {}
     if not files:
-        raise HistodataError(f"nothing to verify: no fetched files of {dataset_id} are recorded in {paths.base}.",
+        raise HistodataError(f"nothing to verify: no fetched files of {dataset_id} are recorded in "
+                             f"{paths.base}.",
                              f"Run `histodata fetch {dataset_id}` first (or pass the --root it used).")
     pinned = registry_checksums(dataset_id, record)
     report = VerifyReport(dataset_id, str(paths.raw))
@@ -568,7 +577,8 @@ def verify(dataset_id: str, root=None, quiet: bool | None = None) -> VerifyRepor
     with TransferDisplay(quiet, files=len(files), total_bytes=total) as display:
         for name, info in sorted(files.items()):
             handle = display.start_file(name, info.get("size"))
-            report.files.append(verify_file(paths, name, info, pinned.get((info.get("source_index"), name), {})))
+            pins = pinned.get((info.get("source_index"), name), {})
+            report.files.append(verify_file(paths, name, info, pins))
             display.advance(handle, info.get("size") or 0)
             display.finish_file(handle)
     return report
@@ -583,7 +593,8 @@ def verify_file(paths: DatasetPaths, name: str, info: dict, pinned: dict[str, st
         return VerifyOutcome(name, "missing", info.get("size"), "not on disk", unverified)
     size = path.stat().st_size
     if size != info.get("size"):
-        return VerifyOutcome(name, "changed", size, f"size {size} bytes, recorded {info.get('size')}", unverified)
+        detail = f"size {size} bytes, recorded {info.get('size')}"
+        return VerifyOutcome(name, "changed", size, detail, unverified)
     expected = {**pinned, **({"sha256": info["sha256"]} if info.get("sha256") else {})}
     hasher = StreamHasher(list(expected))
     try:
@@ -621,7 +632,8 @@ def print_plan(report: FetchReport) -> None:
 
     from .cli import human_size, stdout_console
 
-    table = Table(title=f"{report.dataset}: {len(report.files)} file(s) from {', '.join(report.sources_used)}")
+    sources = ", ".join(report.sources_used)
+    table = Table(title=f"{report.dataset}: {len(report.files)} file(s) from {sources}")
     for column in ("name", "size", "checksum", "source"):
         table.add_column(column, overflow="fold", justify="right" if column == "size" else "left")
     for f in report.files:

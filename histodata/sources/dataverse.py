@@ -48,7 +48,8 @@ def dataset_version(session, server: str, pid: str, version) -> dict:
 
 
 def _data(document, what: str) -> dict:
-    if not isinstance(document, dict) or document.get("status") != "OK" or not isinstance(document.get("data"), dict):
+    if not (isinstance(document, dict) and document.get("status") == "OK"
+            and isinstance(document.get("data"), dict)):
         message = document.get("message") if isinstance(document, dict) else None
         raise DownloadError(f"{what}: the server did not answer a Dataverse document"
                             + (f" ({message})" if message else "") + ".")

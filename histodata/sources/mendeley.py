@@ -16,13 +16,17 @@ HEADERS = {"Accept": "application/vnd.mendeley-public-dataset.1+json",
            "User-Agent": f"Mozilla/5.0 (compatible; histodata/{__version__})"}
 
 
+def what(dataset: str) -> str:
+    return f"Mendeley Data dataset {dataset}"
+
+
 def list_files(source, session, entry) -> list[RemoteFile]:
     dataset = source.dataset
     version = source.version or latest_version(session, dataset)
     folders = folder_paths(session, dataset, version)
     remotes = []
     for folder_id, path in [("root", ""), *folders.items()]:
-        listing = api_json(session, f"{API}/datasets/{dataset}/files", what=f"Mendeley Data dataset {dataset}",
+        listing = api_json(session, f"{API}/datasets/{dataset}/files", what=what(dataset),
                            params={"folder_id": folder_id, "version": version}, headers=HEADERS)
         remotes += [remote_file(dataset, path, f) for f in listing or [] if isinstance(f, dict)]
     if not remotes:
@@ -31,8 +35,7 @@ def list_files(source, session, entry) -> list[RemoteFile]:
 
 
 def latest_version(session, dataset: str):
-    metadata = api_json(session, f"{API}/datasets/{dataset}", what=f"Mendeley Data dataset {dataset}",
-                        headers=HEADERS)
+    metadata = api_json(session, f"{API}/datasets/{dataset}", what=what(dataset), headers=HEADERS)
     if not metadata.get("version"):
         raise DownloadError(f"Mendeley Data dataset {dataset}: the API gave no version number.",
                             "Set `version` in the registry entry's source.")
@@ -42,7 +45,7 @@ def latest_version(session, dataset: str):
 def folder_paths(session, dataset: str, version) -> dict[str, str]:
     """{folder id: 'parent/child'} for every sub-folder; none when the API has no folder list."""
     try:
-        folders = api_json(session, f"{API}/datasets/{dataset}/folders", what=f"Mendeley Data dataset {dataset}",
+        folders = api_json(session, f"{API}/datasets/{dataset}/folders", what=what(dataset),
                            params={"version": version}, headers=HEADERS)
     except DownloadError as err:
         if getattr(err, "status", None) == 404:
@@ -55,7 +58,8 @@ def folder_paths(session, dataset: str, version) -> dict[str, str]:
         if folder is None or depth > 50:
             return ""
         parent = str(folder.get("parent_id") or "")
-        return "/".join(p for p in (path(parent, depth + 1) if parent in by_id else "", folder.get("name", "")) if p)
+        above = path(parent, depth + 1) if parent in by_id else ""
+        return "/".join(p for p in (above, folder.get("name", "")) if p)
 
     return {folder_id: path(folder_id) for folder_id in by_id}
 
@@ -64,7 +68,8 @@ def remote_file(dataset: str, folder: str, f: dict) -> RemoteFile:
     content = f.get("content_details") or {}
     sha256 = (content.get("sha256_hash") or "").lower()
     size = f.get("size") if f.get("size") is not None else content.get("size")
-    url = content.get("download_url") or f"{SITE}/public-files/datasets/{dataset}/files/{f['id']}/file_downloaded"
+    url = (content.get("download_url")
+           or f"{SITE}/public-files/datasets/{dataset}/files/{f['id']}/file_downloaded")
     return RemoteFile(name=remote_name(folder, f.get("filename")), url=url,
                       size=int(size) if size is not None else None,
                       checksums={"sha256": sha256} if sha256 else {},

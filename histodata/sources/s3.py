@@ -60,7 +60,8 @@ def list_objects(session, base: str, prefix: str, bucket: str) -> list[dict]:
         if fields.get("IsTruncated", "false").lower() != "true":
             return objects
         if not fields.get("NextContinuationToken") and not batch:
-            raise DownloadError(f"S3 bucket {bucket}: a truncated listing came without keys or a continuation token.")
+            raise DownloadError(f"S3 bucket {bucket}: a truncated listing came without keys or a "
+                                "continuation token.")
         params = {k: v for k, v in params.items() if k not in ("continuation-token", "start-after")}
         if fields.get("NextContinuationToken"):
             params["continuation-token"] = fields["NextContinuationToken"]

@@ -19,6 +19,7 @@ SITE = "https://zenodo.org"
 API = f"{SITE}/api"
 DOI_RESOLVER = "https://doi.org"
 DOI_PREFIX = "10.5281/zenodo."
+CHECK_ID = "Check the record id in the registry entry."
 
 
 def auth_headers() -> dict[str, str]:
@@ -66,7 +67,7 @@ def resolve_concept_doi(session, record_id: str) -> str:
         response.close()
     except Exception as err:  # noqa: BLE001 - requests' many network errors: one clear message
         raise DownloadError(f"Zenodo record {record_id} was not found and its DOI could not be resolved "
-                            f"({type(err).__name__}).", "Check the record id in the registry entry.") from None
+                            f"({type(err).__name__}).", CHECK_ID) from None
     match = re.search(r"/records?/(\d+)/?$", urlparse(response.url).path)
     if response.status_code >= 400 or not match:
         raise DownloadError(f"Zenodo record {record_id} does not exist (the API and {url} did not lead "
@@ -98,7 +99,8 @@ def is_restricted(record: dict) -> bool:
     access = record.get("access") or {}
     right = (record.get("metadata") or {}).get("access_right", "open")
     embargo = (access.get("embargo") or {}).get("active")
-    return right in ("restricted", "embargoed", "closed") or access.get("files") == "restricted" or bool(embargo)
+    hidden_right = right in ("restricted", "embargoed", "closed")
+    return hidden_right or access.get("files") == "restricted" or bool(embargo)
 
 
 def raise_no_files(record: dict, recid: str):
@@ -107,7 +109,7 @@ def raise_no_files(record: dict, recid: str):
     if is_restricted(record):
         raise AccessError(f"Zenodo record {recid} is restricted or embargoed: its files are not public.",
                           "Request access on the record's page and set $ZENODO_TOKEN, or use --from.")
-    raise DownloadError(f"Zenodo record {recid} lists no files.", "Check the record id in the registry entry.")
+    raise DownloadError(f"Zenodo record {recid} lists no files.", CHECK_ID)
 
 
 def parse_checksum(value) -> dict[str, str]:
