@@ -154,7 +154,8 @@ def api_json(session, url: str, *, what: str, **kwargs):
     try:
         return response.json()
     except ValueError:
-        raise DownloadError(f"{what}: {url} did not answer JSON (got {response.headers.get('Content-Type')}).",
+        kind = response.headers.get("Content-Type")
+        raise DownloadError(f"{what}: {url} did not answer JSON (got {kind}).",
                             "The service may be down or behind a login page; try again later.") from None
 
 
