@@ -42,6 +42,7 @@ class Reply(Exception):
     def __init__(self, status: int = 200, body: bytes | str = b"", headers: dict | None = None,
                  content_type: str | None = None):
         super().__init__(status)
+        self.truncate: int | None = None     # send only this many body bytes, then drop the connection
         self.status = status
         self.body = body.encode() if isinstance(body, str) else body
         self.headers = dict(headers or {})
@@ -133,7 +134,9 @@ class EmulatorServer:
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
                 if self.command != "HEAD":
-                    self.wfile.write(reply.body)
+                    self.wfile.write(reply.body[:reply.truncate])
+                if reply.truncate is not None:
+                    self.close_connection = True
 
             do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _handle
 

@@ -84,6 +84,19 @@ def test_a_server_reading_the_key_from_the_query_only_still_signs_in(server, mon
     assert len(server.server.seen("api_key/token")) == 2      # the body first, then the query
 
 
+def test_a_cut_download_resumes_with_range(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+    files = girder.list_files(source(folder=server.refs["many"].id), new_session(), None)
+    remote = next(f for f in files if f.name == "tile_119.png")
+    file_id = remote.url.rsplit("/", 2)[-2]
+    server.cut_once.add(file_id)
+    result = download(remote.url, tmp_path / "t.png", remote.checksums, remote.size, remote.headers,
+                      session=new_session(), quiet=True)
+    assert (tmp_path / "t.png").read_bytes() == bytes([119]) * 120 and "sha512" in result.verified
+    ranges = [r.headers.get("range") for r in server.server.seen(f"/file/{file_id}/download")]
+    assert ranges == [None, "bytes=60-"]
+
+
 def test_private_folder_anonymous_is_an_access_error_naming_the_variable(server):
     with pytest.raises(AccessError) as info:
         girder.list_files(source(folder=server.refs["private"].id), new_session(), None)
