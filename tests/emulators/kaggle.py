@@ -31,6 +31,7 @@ class KaggleEmulator:
         self.accepted: dict[str, set[str]] = {}          # competition -> users who accepted the rules
         self.blobs: dict[str, bytes] = {}
         self.zipped: set[str] = set()                   # file names served as <name>.zip (old Kaggle habit)
+        self.cut_once: set[str] = set()                 # file names whose next storage GET is cut halfway
         self._routes()
 
     def mirrors(self) -> str:
@@ -141,5 +142,11 @@ class KaggleEmulator:
                 return Reply(400, "<Error><Code>InvalidArgument</Code></Error>", content_type="application/xml")
             if request.params["key"] not in self.blobs:
                 return Reply(404, "<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml")
-            return file_reply(request, self.blobs[request.params["key"]],
-                              {"Last-Modified": "Tue, 21 Apr 2020 10:00:00 GMT"})
+            key = request.params["key"]
+            reply = file_reply(request, self.blobs[key], {"Last-Modified": "Tue, 21 Apr 2020 10:00:00 GMT",
+                                                          "ETag": f'"{len(self.blobs[key])}-{key[-8:]}"'})
+            name = key.rsplit("/", 1)[-1]
+            if name in self.cut_once:
+                self.cut_once.discard(name)
+                reply.truncate = len(reply.body) // 2
+            return reply

@@ -36,9 +36,12 @@ def test_competition_files_are_listed_and_fetched_through_storage(server, monkey
     assert set(files) == {"train.csv", "train_images/a.tiff"}
     remote = files["train_images/a.tiff"]
     assert remote.size == 5004 and remote.downloader == "kaggle"
+    server.cut_once.add("a.tiff")                     # the storage connection drops halfway, once
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
     result = kaggle.download(remote, tmp_path / "a.tiff", new_session(), quiet=True)
     assert (tmp_path / "a.tiff").read_bytes() == server.competitions["panda-test"]["train_images/a.tiff"]
     assert result.size == 5004
+    assert [r.headers.get("range") for r in server.storage.requests] == [None, "bytes=2502-"]   # resumed
     rpc = server.server.seen("DownloadDataFile")[0]
     assert json.loads(rpc.body) == {"competitionName": "panda-test", "fileName": "train_images/a.tiff"}
     assert rpc.headers["content-type"] == "application/json"
