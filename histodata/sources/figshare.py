@@ -26,18 +26,25 @@ def list_files(source, session, entry) -> list[RemoteFile]:
 
 
 def paged(session, url: str, what: str) -> list[dict]:
-    """Every item of a paged listing: pages until a short or empty one (or one with nothing new)."""
+    """Every item of a paged listing: `page`/`page_size` pages until a short or empty one; a
+    server that ignores `page` (the same items again) is read with `offset`/`limit` instead."""
     items: list[dict] = []
     seen: set = set()
     first_page_length = None
+    by_offset = False
     for page in range(1, MAX_PAGES + 1):
-        batch = api_json(session, url, what=what, params={"page": page, "page_size": PAGE_SIZE})
+        params = ({"offset": len(items), "limit": PAGE_SIZE} if by_offset
+                  else {"page": page, "page_size": PAGE_SIZE})
+        batch = api_json(session, url, what=what, params=params)
         if not isinstance(batch, list):
             raise DownloadError(f"{what}: {url} did not answer a list.")
         fresh = [item for item in batch if item.get("id") not in seen]
         seen.update(item.get("id") for item in batch)
         items += fresh
         first_page_length = first_page_length or len(batch)
+        if batch and not fresh and not by_offset:
+            by_offset = True          # `page` ignored: continue after what we have, by offset
+            continue
         # A server may cap page_size below what was asked: a page shorter than the first ends it.
         if not fresh or len(batch) < min(PAGE_SIZE, first_page_length):
             break

@@ -48,7 +48,7 @@ def folder_paths(session, dataset: str, version) -> dict[str, str]:
         folders = api_json(session, f"{API}/datasets/{dataset}/folders", what=what(dataset),
                            params={"version": version}, headers=HEADERS)
     except DownloadError as err:
-        if getattr(err, "status", None) == 404:
+        if (getattr(err, "status", None) or 500) < 500:   # no folder list on this server: root only
             return {}
         raise
     by_id = {str(f["id"]): f for f in folders or [] if isinstance(f, dict) and f.get("id")}

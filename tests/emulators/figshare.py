@@ -49,6 +49,7 @@ class Article:
 @dataclass
 class FigshareEmulator:
     max_page_size: int = 1000
+    offset_only: bool = False         # a server that pages only with limit/offset (ignores `page`)
     waf_everywhere: bool = False
     www_download_urls: bool = False   # listings give figshare.com/ndownloader URLs (WAF-guarded)
     api: EmulatorServer = field(default_factory=EmulatorServer)
@@ -140,7 +141,7 @@ class FigshareEmulator:
 
     def page(self, request: Request, items: list) -> list:
         """page/page_size (default 10, capped) or limit/offset, like the real API."""
-        if "limit" in request.query or "offset" in request.query:
+        if "limit" in request.query or "offset" in request.query or self.offset_only:
             size = min(int(request.query.get("limit", DEFAULT_PAGE_SIZE)), self.max_page_size)
             start = int(request.query.get("offset", 0))
         else:

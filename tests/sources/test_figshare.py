@@ -34,6 +34,13 @@ def test_every_page_is_read_whatever_page_size_the_server_allows(fig, cap):
     assert remotes["tile_007.png"].url.startswith("https://ndownloader.figshare.com/files/")
 
 
+def test_a_server_that_pages_only_by_offset_is_read_completely(fig):
+    fig.offset_only = True
+    files = {f"f{i:02d}.bin": b"x" for i in range(23)}
+    article = fig.add_article(files)
+    assert set(listed(article=article.id)) == set(files)
+
+
 def test_folder_structure_keeps_paths_and_same_names_apart(fig):
     article = fig.add_article({"train/a.png": b"1", "test/a.png": b"22"})
     remotes = listed(article=article.id)
