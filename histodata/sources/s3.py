@@ -51,12 +51,14 @@ def list_objects(session, base: str, prefix: str, bucket: str) -> list[dict]:
     """Every object under `prefix`: ListObjectsV2 pages of 1000, following continuation tokens
     (or, from a server that sends none, continuing after the last key)."""
     objects: list[dict] = []
-    params = {"list-type": "2", "max-keys": str(MAX_KEYS), **({"prefix": prefix} if prefix else {})}
+    # encoding-type=url: keys may hold characters XML 1.0 cannot carry (control characters)
+    params = {"list-type": "2", "max-keys": str(MAX_KEYS), "encoding-type": "url",
+              **({"prefix": prefix} if prefix else {})}
     while True:
         page = parse_xml(api_get(session, f"{base}/", what=f"S3 bucket {bucket}", params=params).content)
-        batch = [child_texts(c) for c in page if local_name(c.tag) == "Contents"]
-        objects += batch
         fields = child_texts(page)
+        batch = [decoded_keys(child_texts(c), fields) for c in page if local_name(c.tag) == "Contents"]
+        objects += batch
         if fields.get("IsTruncated", "false").lower() != "true":
             return objects
         if not fields.get("NextContinuationToken") and not batch:
@@ -67,6 +69,16 @@ def list_objects(session, base: str, prefix: str, bucket: str) -> list[dict]:
             params["continuation-token"] = fields["NextContinuationToken"]
         else:
             params["start-after"] = batch[-1]["Key"]
+
+
+def decoded_keys(obj: dict, page: dict) -> dict:
+    """The object with its real key: URL-decoded when the listing says EncodingType url (as
+    botocore does; a server ignoring the parameter sends plain keys and says nothing)."""
+    if page.get("EncodingType", "").lower() == "url" and "Key" in obj:
+        from urllib.parse import unquote_plus
+
+        obj["Key"] = unquote_plus(obj["Key"])
+    return obj
 
 
 def parse_xml(content: bytes):
