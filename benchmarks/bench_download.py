@@ -141,6 +141,7 @@ def main() -> None:
     for tool in ("curl", "md5sum"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is needed for the comparison")
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="histodata-bench-", dir=args.tmp))
     try:
         large = bench_large_file(work, args.size_mib, args.repeat)
@@ -148,6 +149,8 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report(large, many)
+    print(f"load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(other work on the machine slows the CPU-bound hashing; compare the cpu columns too)")
 
 
 def report(large: dict, many: dict) -> None:

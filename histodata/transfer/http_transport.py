@@ -1,12 +1,14 @@
 """HTTP(S) bodies for the engine: Range + If-Range to resume, raw bytes (no content decoding)."""
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 
 import requests
 import urllib3
 
+from ..errors import DownloadError
 from . import sanity
 from .hashing import CHUNK
 from .retry import network_error, retryable_status_error, status_is_retryable
@@ -14,6 +16,8 @@ from .transport import Body, RestartFromZero
 
 log = logging.getLogger(__name__)
 
+_NOT_RETRYABLE = (requests.TooManyRedirects, requests.exceptions.InvalidSchema,
+                  requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.I)
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)", re.I)
 
@@ -36,6 +40,9 @@ def open_http(session: requests.Session, url: str, *, offset: int, etag: str | N
             request_headers["If-Range"] = validator
     try:
         response = session.get(url, headers=request_headers, stream=True)
+    except _NOT_RETRYABLE as err:
+        raise DownloadError(f"{url}: {type(err).__name__} ({str(err)[:200]}).",
+                            "The server redirects in a loop or to an unusable URL; check the URL.") from None
     except requests.RequestException as err:
         raise network_error(err, url) from None
     try:
@@ -69,7 +76,9 @@ def _body(response: requests.Response, url: str, offset: int, etag: str | None,
     chunks = _raw_chunks(response, url)
     if not allow_html and sanity.is_html(response.headers.get("Content-Type")):
         first = next(chunks, b"")
-        raise sanity.html_error(first, url, status)
+        if sanity.looks_like_html(first):
+            raise sanity.html_error(first, url, status)
+        chunks = itertools.chain([first], chunks)  # a mislabelled binary file: keep it
     return Body(start=start, total=total, chunks=chunks, etag=new_etag, last_modified=new_modified,
                 close=response.close)
 

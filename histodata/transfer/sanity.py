@@ -38,6 +38,11 @@ def is_html(content_type: str | None) -> bool:
     return (content_type or "").split(";")[0].strip().lower() in HTML_TYPES
 
 
+def looks_like_html(first_bytes: bytes) -> bool:
+    """True when a body starts like markup (a mislabelled binary file does not)."""
+    return first_bytes.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"<", b"")
+
+
 def html_error(first_bytes: bytes, url: str, status: int) -> DownloadError:
     """The error for an HTML page received where a file was expected."""
     head = first_bytes[:65536]

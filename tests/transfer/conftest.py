@@ -2,12 +2,26 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
+from pathlib import Path
 
 import pytest
 from servers.faults import fault_server  # noqa: F401
 from servers.ftp import ftp_server  # noqa: F401
 from servers.nginx import nginx  # noqa: F401
+
+
+def _root_conftest():
+    """tests/conftest.py by path: the bare name `conftest` may be taken by a sibling folder's conftest."""
+    spec = importlib.util.spec_from_file_location("histodata_root_conftest",
+                                                  Path(__file__).resolve().parents[1] / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+run_cli = _root_conftest().run_cli
 
 
 @pytest.fixture(autouse=True)

@@ -5,12 +5,11 @@ import json
 import logging
 
 import pytest
-from conftest import run_cli
 
 from histodata.errors import DownloadError
 from histodata.transfer import download
 
-from .conftest import md5, payload
+from .conftest import md5, payload, run_cli
 
 TOKEN = "zen-Secret-Token-0123456789"
 DATA = payload(100_000, seed=5)

@@ -159,3 +159,16 @@ def test_kept_bytes_without_validator_or_checksum_are_not_trusted(fault_server, 
     result = fetch(fault_server, tmp_path, checksums={}, size=None, validators=False)
     assert result.resumed_from == 0 and result.path.read_bytes() == DATA
     assert "Range" not in fault_server.requests_for("/file.bin")[-1]["headers"]
+
+
+def test_binary_file_mislabelled_as_html_is_still_the_file(fault_server, tmp_path):
+    result = fetch(fault_server, tmp_path, content_type="text/html; charset=utf-8",
+                   data=b"PK\x03\x04" + DATA[4:], checksums={}, size=None)
+    assert result.path.read_bytes() == b"PK\x03\x04" + DATA[4:]
+
+
+def test_redirect_loop_is_not_retried(fault_server, tmp_path):
+    url = fault_server.add("/loop", b"", ["status:302"] * 100, headers={"Location": "/loop"})
+    with pytest.raises(DownloadError, match="TooManyRedirects"):
+        download(url, tmp_path / "loop.bin", quiet=True)
+    assert len(fault_server.requests_for("/loop")) == 31  # requests' limit of 30 redirects, one try

@@ -9,9 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import run_cli
 
-from .conftest import leftovers, md5, payload
+from .conftest import leftovers, md5, payload, run_cli
 from .test_nginx import wait_for_partial
 
 ORIGIN = "https://data.example.org"

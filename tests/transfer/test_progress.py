@@ -6,9 +6,7 @@ import pty
 import subprocess
 import sys
 
-from conftest import run_cli
-
-from .conftest import md5, payload
+from .conftest import md5, payload, run_cli
 
 DATA = payload(3 << 20, seed=21)
 
