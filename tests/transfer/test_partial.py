@@ -62,3 +62,13 @@ def test_a_partial_for_another_url_is_not_resumed(fault_server, tmp_path):
     result = download(other, tmp_path / "a.bin", {"md5": md5(DATA)}, quiet=True)
     assert result.resumed_from == 0 and not partial.exists()
     assert leftovers(tmp_path) == ["a.bin"]
+
+
+def test_a_complete_leftover_is_verified_and_committed_without_downloading_again(fault_server, tmp_path):
+    url, partial = leave_partial(fault_server, tmp_path)
+    partial.write_bytes(DATA)  # a crash after the last byte, before the rename
+    result = download(url, tmp_path / "a.bin", {"md5": md5(DATA)}, len(DATA), quiet=True)
+    assert result.resumed_from == len(DATA) and result.path.read_bytes() == DATA
+    last = fault_server.requests_for("/a.bin")[-1]
+    assert last["headers"]["Range"] == f"bytes={len(DATA)}-"  # answered 416: nothing left to send
+    assert leftovers(tmp_path) == ["a.bin"]
