@@ -105,7 +105,9 @@ def item_files(client: Client, item: dict) -> list[RemoteFile]:
     for value in values:
         folder = _socket_folder(value) if len(values) > 1 else ""
         if value.get("image"):
-            image = client.get(value["image"], what="image")
+            image = value["image"]
+            if not isinstance(image, dict) or image.get("files") is None:   # usually the image's URL
+                image = client.get(image["api_url"] if isinstance(image, dict) else image, what="image")
             files += [_remote(client, f["file"], folder) for f in image.get("files") or []
                       if f.get("image_type") not in DERIVED_IMAGE_TYPES and f.get("file")]
         else:
