@@ -2,12 +2,15 @@
 builders, and a snapshot of the file tree to prove nothing was written where it should not be."""
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import os
 import stat
 import tarfile
 import warnings
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from emulators.entries import entry_yaml
@@ -116,3 +119,27 @@ class Site:
         specs = [{"name": name, "url": self.put(f"{dataset_id}/{name}", data)} for name, data in files.items()]
         extra = {"standardize": {"with": standardize}} if standardize else {}
         self.register(entry_yaml(dataset_id, {"kind": "http", "files": specs}, **extra, **fields))
+
+
+# ----------------------------------------------------------------------------- the CLI, in process
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str) -> CliResult:
+    """`histodata ARGS` through the real entry point (histodata.cli.main) in this process: the same
+    code path, exit status and messages as the command, without a new interpreter per case."""
+    from histodata.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    for name in ("histodata", "urllib3"):       # main() bound handlers to the captured stream
+        logging.getLogger(name).handlers.clear()
+    return CliResult(code, out.getvalue(), err.getvalue())

@@ -11,7 +11,7 @@ import pytest
 from conftest import run_cli
 from histodata.layout import dataset_paths, read_record
 
-from .hostile import BENIGN, PNG, snapshot, tar_bytes, tar_member, written_between, zip_bytes
+from .hostile import BENIGN, PNG, cli, snapshot, tar_bytes, tar_member, written_between, zip_bytes
 
 # symlinks that each stay inside when read alone, but resolve, one through another, ever higher up
 CHAIN = {"tiles/a": ".", "tiles/l1": "a/..", "tiles/l2": "l1/..", "tiles/l3": "l2/..", "tiles/l4": "l3/..",
@@ -71,7 +71,7 @@ def fetch_and_check_nothing_escaped(site, tmp_path, dataset_id: str, files: dict
     paths.root.mkdir(parents=True, exist_ok=True)
     cache = tmp_path / "cache"        # the registry index cache: written legitimately
     before = snapshot(tmp_path, paths.base, cache)
-    result = run_cli("-v", "fetch", dataset_id)
+    result = cli("-v", "fetch", dataset_id)
     assert written_between(before, snapshot(tmp_path, paths.base, cache)) == []
     assert not (tmp_path / "escape.png").exists() and not (tmp_path / "outside").exists()
     leftovers = [p for p in paths.base.rglob(".extract-*")]
@@ -115,6 +115,7 @@ def test_benign_archives_of_each_kind_standardize(site, tmp_path):
              "c.tar.xz": tar_bytes([tar_member("c/tumor/1.png", data=PNG)], mode="w:xz")}
     result = fetch_and_check_nothing_escaped(site, tmp_path, "honest", files)
     assert result.returncode == 0, result.stderr
+    assert run_cli("fetch", "honest").returncode == 0         # the command itself, in its own process
     standardized = read_record(dataset_paths("honest"))["standardized"]
     assert standardized["labels"] == {"normal": 2, "tumor": 3}
 

@@ -9,7 +9,6 @@ import re
 
 import pytest
 
-from conftest import run_cli
 from emulators.entries import entry_yaml
 from emulators.gdrive import DriveEmulator, drive_id
 from emulators.girder import GirderEmulator
@@ -18,7 +17,7 @@ from emulators.service import EmulatorServer, Reply, file_reply
 from emulators.zenodo import ZenodoEmulator
 from histodata.layout import dataset_paths
 
-from .hostile import files_under, snapshot, written_between
+from .hostile import cli, files_under, snapshot, written_between
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 STORAGE = "https://storage.example.net"
@@ -32,14 +31,16 @@ def fast_failures(monkeypatch):
     monkeypatch.setenv("HISTODATA_RETRIES", "1")
 
 
-def fetch_checked(tmp_path, dataset_id: str, *args, env=None):
+def fetch_checked(tmp_path, dataset_id: str, *args, monkeypatch=None, env=None):
     """`histodata fetch` with a snapshot: nothing may be written outside <root>/<id>/ (the
     registry index cache aside), no written path may hold a control character."""
     paths = dataset_paths(dataset_id)
     paths.root.mkdir(parents=True, exist_ok=True)
     cache = tmp_path / "cache"
     before = snapshot(tmp_path, paths.base, cache)
-    result = run_cli("-v", "fetch", dataset_id, *args, env=env)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    result = cli("-v", "fetch", dataset_id, *args)
     assert written_between(before, snapshot(tmp_path, paths.base, cache)) == []
     assert "Traceback" not in result.stderr
     for path in paths.base.rglob("*"):
@@ -171,7 +172,7 @@ def test_zenodo_token_does_not_follow_a_redirect_to_another_host(tmp_path, extra
         monkeypatch.setenv("HISTODATA_MIRRORS", f"{zenodo.mirrors()} {STORAGE}={storage.url}")
         extra_registry(entry_yaml("zen-redirect", {"kind": "zenodo", "record": "7002"}, access="request",
                                   instructions="Ask."))
-        result = fetch_checked(tmp_path, "zen-redirect", env={"ZENODO_TOKEN": token})
+        result = fetch_checked(tmp_path, "zen-redirect", monkeypatch=monkeypatch, env={"ZENODO_TOKEN": token})
         api_calls = list(zenodo.server.requests)
     assert result.returncode == 0, result.stderr
     assert any(r.headers.get("authorization") == f"Bearer {token}" for r in api_calls)   # it was in use
@@ -193,7 +194,7 @@ def test_girder_token_does_not_follow_a_redirect_to_an_s3_assetstore(tmp_path, e
                            f"https://girder.example.org={girder.server.url} {STORAGE}={storage.url}")
         extra_registry(entry_yaml("girder-redirect", {"kind": "girder", "api_url": "https://girder.example.org/api/v1",
                                                       "folder": private.id}))
-        result = fetch_checked(tmp_path, "girder-redirect", env={"GIRDER_API_KEY": key})
+        result = fetch_checked(tmp_path, "girder-redirect", monkeypatch=monkeypatch, env={"GIRDER_API_KEY": key})
         api_calls = list(girder.server.requests)
     assert result.returncode == 0, result.stderr
     assert any("girder-token" in r.headers for r in api_calls)
@@ -207,7 +208,8 @@ def test_kaggle_basic_auth_does_not_follow_the_redirect_to_storage(tmp_path, ext
         kaggle.datasets["bob/tiles"] = {"tiles/a.png": b"png bytes"}
         monkeypatch.setenv("HISTODATA_MIRRORS", kaggle.mirrors())
         extra_registry(entry_yaml("kaggle-redirect", {"kind": "kaggle", "dataset": "bob/tiles"}))
-        result = fetch_checked(tmp_path, "kaggle-redirect", env={"KAGGLE_USERNAME": user, "KAGGLE_KEY": key})
+        result = fetch_checked(tmp_path, "kaggle-redirect", monkeypatch=monkeypatch,
+                               env={"KAGGLE_USERNAME": user, "KAGGLE_KEY": key})
     assert result.returncode == 0, result.stderr
     assert any(r.headers.get("authorization", "").startswith("Basic ") for r in kaggle.server.requests)
     assert kaggle.storage.requests and all(credential_headers(r) == {} for r in kaggle.storage.requests)
