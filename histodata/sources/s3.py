@@ -105,11 +105,18 @@ def etag_md5(etag: str | None) -> str | None:
     return value if _MD5_ETAG.match(value) else None
 
 
+def key_path(key: str) -> str:
+    """A key as a URL path: percent-encoded, with `.`/`..` segments encoded too so that no client
+    or server removes them as dot segments (S3 keys are literal)."""
+    return "/".join(quote(part, safe="~") if part not in (".", "..") else part.replace(".", "%2E")
+                    for part in key.split("/"))
+
+
 def remote_file(base: str, obj: dict, drop: str) -> RemoteFile:
     key = obj["Key"]
     md5 = etag_md5(obj.get("ETag"))
     size = obj.get("Size")
-    return RemoteFile(name=remote_name(key[len(drop):]), url=f"{base}/{quote(key, safe='/~')}",
+    return RemoteFile(name=remote_name(key[len(drop):]), url=f"{base}/{key_path(key)}",
                       size=int(size) if size not in (None, "") else None,
                       checksums={"md5": md5} if md5 else {},
                       checksum_origin="provider" if md5 else None, source_kind="s3")

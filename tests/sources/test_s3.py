@@ -187,3 +187,7 @@ def test_fetch_verifies_files_against_the_sources_published_manifest(bucket_with
     files = read_record(dataset_paths("manifested"))["files"]
     assert files["DATA/images/a.tif"]["verified"]["sha256"] == hashlib.sha256(b"image a").hexdigest()
     assert "DATA/b.tif" not in files and not dataset_paths("manifested").raw_file("DATA/b.tif").exists()
+
+
+def test_keys_become_literal_url_paths():
+    assert s3.key_path("a b/../c+d/./e.tif") == "a%20b/%2E%2E/c%2Bd/%2E/e.tif"
