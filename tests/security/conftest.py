@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from servers.nginx import NginxServer
 
 from .hostile import ORIGIN, Site

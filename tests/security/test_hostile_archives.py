@@ -7,8 +7,8 @@ from __future__ import annotations
 import tarfile
 
 import pytest
-
 from conftest import run_cli
+
 from histodata.layout import dataset_paths, read_record
 
 from .hostile import BENIGN, PNG, cli, snapshot, tar_bytes, tar_member, written_between, zip_bytes

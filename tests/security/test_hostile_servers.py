@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from emulators.entries import entry_yaml
 from emulators.gdrive import DriveEmulator, drive_id
 from emulators.girder import GirderEmulator
 from emulators.kaggle import KaggleEmulator
 from emulators.service import EmulatorServer, Reply, file_reply
 from emulators.zenodo import ZenodoEmulator
+
 from histodata.layout import dataset_paths
 
 from .hostile import cli, files_under, snapshot, written_between
@@ -218,8 +218,8 @@ def test_kaggle_basic_auth_does_not_follow_the_redirect_to_storage(tmp_path, ext
 
 # ----------------------------------------------------------------------------- answers that are not the file
 ANSWERS = {   # status, body, headers, the size the registry gives, what the error must say
-    "login page": (200, b"<html><head><title>Sign in</title></head><body><form><input type=\"password\">"
-                        b"</form></body></html>", {"Content-Type": "text/html; charset=utf-8"}, 5000, "login page"),
+    "login page": (200, (b"<html><head><title>Sign in</title></head><body><form><input type=\"password\">"
+                         b"</form></body></html>"), {"Content-Type": "text/html; charset=utf-8"}, 5000, "login page"),
     "waf challenge": (202, b"", {"x-amzn-waf-action": "challenge"}, 5000, "WAF"),
     "empty body": (200, b"", {"Content-Type": "application/octet-stream"}, 5000, "0 bytes"),
     # not labelled HTML: the size the registry gives catches it (so would a checksum)
