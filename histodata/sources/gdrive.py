@@ -44,9 +44,9 @@ MAX_PAGE_BYTES = 4 << 20          # an interstitial page is small; never read a 
 MAX_HOPS = 5
 FOLDER_MIME = "application/vnd.google-apps.folder"
 
-_FILE_LINK = re.compile(r"https://drive\.google\.com/file/d/([-\w]{25,})/view")
-_DOC_LINK = re.compile(r"https://docs\.google\.com/\w+/d/([-\w]{25,})/")
-_FOLDER_LINK = re.compile(r"https://drive\.google\.com/drive/(?:u/\d+/)?folders/([-\w]{25,})")
+_FILE_LINK = re.compile(r"https://drive\.google\.com/file/d/([-\w]+)/view")
+_DOC_LINK = re.compile(r"https://docs\.google\.com/\w+/d/([-\w]+)/")
+_FOLDER_LINK = re.compile(r"https://drive\.google\.com/drive/(?:u/\d+/)?folders/([-\w]+)")
 
 
 def file_url(file_id: str, resource_key: str | None = None) -> str:
@@ -228,7 +228,7 @@ def resolve_download_url(session, url: str) -> str:
     for _ in range(MAX_HOPS):
         response = request_stream(session, url)
         try:
-            if response.status_code < 400 and "Content-Disposition" in response.headers:
+            if is_the_file(response):
                 return response.url
             page = _read_page(response)
         finally:
@@ -243,6 +243,15 @@ def resolve_download_url(session, url: str) -> str:
     raise DownloadError(f"Google Drive kept answering with pages instead of the file {url}.",
                         "Open the link in a browser, download the file, then use "
                         "`histodata fetch ID --from DIR`.")
+
+
+def is_the_file(response) -> bool:
+    """Drive's sign of real bytes is `Content-Disposition` (status is 200 for pages too); a
+    non-HTML answer without it is taken as the file as well."""
+    if response.status_code >= 300:
+        return False
+    content_type = response.headers.get("Content-Type", "").lower()
+    return "Content-Disposition" in response.headers or (bool(content_type) and "html" not in content_type)
 
 
 def request_stream(session, url: str):
