@@ -5,8 +5,8 @@ session so the same code runs against the local emulator):
 
 * folders: `GET https://drive.google.com/embeddedfolderview?id=<id>` lists every child (files and
   subfolders, no cap); older `drive/folders/<id>` pages (`_DRIVE_ivd`) are read as a fallback;
-* files: `GET https://drive.google.com/uc?id=<id>&export=download`. The answer is the file iff it
-  has `Content-Disposition`; otherwise it is an HTML page: the virus-scan confirm form (its action
+* files: `GET https://drive.google.com/uc?id=<id>&export=download`. The answer is the file when it
+  has `Content-Disposition` (or is not HTML); otherwise it is an HTML page: the virus-scan confirm form (its action
   plus hidden inputs is the real URL), or a quota / permission / sign-in page, each turned into an
   error that says what to do. Resource keys travel as `resourcekey=`.
 
