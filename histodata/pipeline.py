@@ -259,6 +259,33 @@ def outcome_from_record(name: str, info: dict, status: str) -> FileOutcome:
     return FileOutcome(name, info.get("size"), status, checksum, source, info.get("sha256"))
 
 
+def reuse_unrecorded_files(remotes: list[RemoteFile], paths: DatasetPaths):
+    """Files already in raw/ but not in the record (a run interrupted before it could record them,
+    or files copied in): re-hash them locally and keep those that match. Returns (pairs of
+    remote and result for the kept ones, the remotes still to download)."""
+    from .transfer import DownloadResult
+    from .transfer.hashing import StreamHasher, mismatches
+
+    kept, rest = [], []
+    for remote in remotes:
+        path = paths.raw_file(remote.name)
+        size = path.stat().st_size if path.is_file() else None
+        unknowable = remote.size is None and not remote.checksums
+        if size is None or unknowable or (remote.size is not None and size != remote.size):
+            rest.append(remote)
+            continue
+        hasher = StreamHasher(list(remote.checksums))
+        try:
+            hasher.update_from_file(path, size)
+        finally:
+            digests = hasher.hexdigests()
+        if mismatches(remote.checksums, digests):
+            rest.append(remote)
+        else:
+            kept.append((remote, DownloadResult(path, size, digests, sorted(remote.checksums), url=remote.url)))
+    return kept, rest
+
+
 # ----------------------------------------------------------------------------- downloading
 def download_remotes(remotes: list[RemoteFile], job, session):
     """Download `remotes` into raw/: (pairs of remote and DownloadResult that succeeded, error or None)."""
@@ -440,9 +467,10 @@ def fetch_missing(job: Job, index: int, label: str, remotes: list[RemoteFile], c
     recorded = recorded_files(paths)
     selected = [r for r in remotes if r.name in chosen]
     todo = [r for r in selected if not is_present(r, recorded.get(r.name), paths)]
+    reused, todo = reuse_unrecorded_files(todo, paths)
     done, error = download_remotes(todo, job, session) if todo else ([], None)
     when = now_iso()
-    new_files = {remote.name: file_record(remote, result, index, when) for remote, result in done}
+    new_files = {remote.name: file_record(remote, result, index, when) for remote, result in reused + done}
     all_files = {**recorded, **new_files}
     complete = all(r.name in all_files and paths.raw_file(r.name).is_file() for r in remotes)
     save_record(paths, job.entry, new_files, {

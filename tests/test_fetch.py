@@ -77,6 +77,18 @@ def test_a_changed_file_on_disk_is_fetched_again(tiles, zen):
     assert len(content_requests(zen)) == len(FILES) + 1
 
 
+def test_files_left_by_an_interrupted_run_are_rehashed_not_downloaded_again(tiles, zen):
+    histodata.fetch("tiles", quiet=True)
+    tiles.record.unlink()                          # as if the run stopped before recording
+    tiles.raw_file("labels.csv").write_bytes(b"id,label\n1,normal\n")   # same size, other bytes
+    report = histodata.fetch("tiles", quiet=True)
+    assert {f.name: f.status for f in report.files} == {"tiles.zip": "present", "labels.csv": "downloaded",
+                                                        "docs/README.md": "present"}
+    assert len(content_requests(zen)) == len(FILES) + 1
+    assert tiles.raw_file("labels.csv").read_bytes() == FILES["labels.csv"]
+    assert read_record(tiles)["files"]["tiles.zip"]["verified"] == {"md5": md5(FILES["tiles.zip"])}
+
+
 def test_files_globs_select_by_path_or_base_name(tiles, zen):
     report = histodata.fetch("tiles", files=["docs/*", "labels.*"], quiet=True)
     assert sorted(f.name for f in report.files) == ["docs/README.md", "labels.csv"]
