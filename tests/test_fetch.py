@@ -129,7 +129,8 @@ def test_dry_run_marks_files_already_on_disk(tiles):
 def test_fallback_to_the_next_source_says_so(zen, extra_registry, nginx):
     (nginx.root / "labels.csv").write_bytes(FILES["labels.csv"])
     extra_registry(entry_yaml("fallback", {"kind": "zenodo", "record": "404404"},
-                              {"kind": "http", "files": [{"name": "labels.csv", "url": nginx.url_for("labels.csv"),
+                              {"kind": "http", "files": [{"name": "labels.csv",
+                                                          "url": nginx.url_for("labels.csv"),
                                                           "md5": md5(FILES["labels.csv"])}]}))
     result = run_cli("fetch", "fallback")
     assert result.returncode == 0, result.stderr
@@ -162,7 +163,8 @@ def test_pinned_checksums_win_and_a_mismatch_keeps_no_file(zen, extra_registry):
     paths = dataset_paths("pinned")
     assert not paths.raw_file("labels.csv").exists()
     info = read_record(paths)["files"]["tiles.zip"]
-    assert info["verified"] == {"sha256": sha256(FILES["tiles.zip"])} and info["verified_against"] == "registry"
+    assert info["verified"] == {"sha256": sha256(FILES["tiles.zip"])}
+    assert info["verified_against"] == "registry"
     result = run_cli("fetch", "pinned", "--files", "labels.csv")
     assert result.returncode == 1 and "md5" in result.stderr and "Traceback" not in result.stderr
 
@@ -212,7 +214,8 @@ def test_verify_without_a_fetch_says_what_to_do(extra_registry):
 
 
 def test_gated_entry_without_automatic_source_explains_and_hints_from(extra_registry):
-    extra_registry(entry_yaml("gated", {"kind": "manual", "files": [{"name": "a.svs"}]}, access="registration",
+    extra_registry(entry_yaml("gated", {"kind": "manual", "files": [{"name": "a.svs"}]},
+                              access="registration",
                               instructions="Register at https://example.org/challenge and accept the rules."))
     with pytest.raises(AccessError) as caught:
         histodata.fetch("gated")
@@ -248,7 +251,8 @@ def test_source_option_and_bad_source_number(zen, extra_registry, nginx):
     (nginx.root / "labels.csv").write_bytes(FILES["labels.csv"])
     zen.add("1001", FILES)
     extra_registry(entry_yaml("two", {"kind": "zenodo", "record": "1001"},
-                              {"kind": "http", "files": [{"name": "labels.csv", "url": nginx.url_for("labels.csv")}]}))
+                              {"kind": "http", "files": [{"name": "labels.csv",
+                                                          "url": nginx.url_for("labels.csv")}]}))
     report = histodata.fetch("two", source=2, quiet=True)
     assert [f.name for f in report.files] == ["labels.csv"] and report.sources_used == ["http (source 2)"]
     assert not content_requests(zen)

@@ -72,7 +72,8 @@ def test_subset_skips_standardization_and_no_standardize_skips_it(fig, extra_reg
 
 def test_figshare_collection_and_link_only_files(fig, extra_registry):
     first = fig.add_article({"a.txt": b"first"})
-    second = fig.add_article({"a.txt": b"second", "site.html": b"<html>external</html>"}, link_only={"site.html"})
+    second = fig.add_article({"a.txt": b"second", "site.html": b"<html>external</html>"},
+                             link_only={"site.html"})
     fig.add_collection(4242, [first.id, second.id])
     extra_registry(entry_yaml("fig-coll", {"kind": "figshare", "collection": 4242}))
     result = run_cli("fetch", "fig-coll")

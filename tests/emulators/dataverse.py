@@ -43,7 +43,8 @@ class DvFile:
         if self.algorithm == "MD5":
             data_file["md5"] = digest
         if self.original is not None:
-            data_file.update(tabularData=True, originalFileFormat="text/csv", originalFileName=self.original_name,
+            data_file.update(tabularData=True, originalFileFormat="text/csv",
+                             originalFileName=self.original_name,
                              originalFileSize=len(self.original), contentType="text/tab-separated-values")
         doc = {"label": self.label, "restricted": self.restricted, "version": 1, "dataFile": data_file}
         if self.directory:
@@ -88,7 +89,8 @@ class DataverseEmulator:
     def _files(self, request: Request) -> tuple[str, list[DvFile]]:
         pid = request.query.get("persistentId", "")
         if pid not in self.datasets:
-            raise json_reply({"status": "ERROR", "message": f"Dataset with Persistent ID {pid} not found."}, 404)
+            raise json_reply({"status": "ERROR",
+                              "message": f"Dataset with Persistent ID {pid} not found."}, 404)
         return pid, self.datasets[pid]
 
     def _version(self, files: list[DvFile]) -> dict:
@@ -98,8 +100,9 @@ class DataverseEmulator:
     def dataset(self, request: Request) -> Reply:
         pid, files = self._files(request)
         authority, _, identifier = pid.removeprefix("doi:").partition("/")
-        return json_reply({"status": "OK", "data": {"id": 3357438, "identifier": identifier, "protocol": "doi",
-                                                    "authority": authority, "latestVersion": self._version(files)}})
+        return json_reply({"status": "OK", "data": {
+            "id": 3357438, "identifier": identifier, "protocol": "doi", "authority": authority,
+            "latestVersion": self._version(files)}})
 
     def version(self, request: Request) -> Reply:
         _, files = self._files(request)

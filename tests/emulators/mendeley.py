@@ -68,7 +68,8 @@ class MendeleyEmulator:
 
     def _dataset(self, request: Request) -> dict:
         dataset = self.datasets.get(request.params["id"])
-        if dataset is None or str(request.query.get("version", dataset["version"])) != str(dataset["version"]):
+        asked = str(request.query.get("version", dataset["version"])) if dataset else None
+        if dataset is None or asked != str(dataset["version"]):
             raise json_reply({"message": "Dataset not found"}, 404)
         return dataset
 
@@ -105,7 +106,8 @@ class MendeleyEmulator:
             details = {"id": key, "content_type": "application/octet-stream", "size": len(data),
                        "created_date": "2024-01-01T00:00:00.000Z",
                        "download_url": f"{STORAGE}/{key}?X-Amz-Signature=c0ffee&X-Amz-Expires=3600",
-                       "view_url": f"{SITE}/public-files/datasets/{request.params['id']}/files/{key}/file_viewed",
+                       "view_url": f"{SITE}/public-files/datasets/{request.params['id']}/files/{key}/"
+                                   "file_viewed",
                        "download_expiry_time": "2099-01-01T00:00:00.000Z"}
             if self.publish_sha256:
                 details["sha256_hash"] = hashlib.sha256(data).hexdigest()

@@ -136,7 +136,8 @@ class ZenodoEmulator:
             self.file_doc(record, key, data) for key, data in record.files.items()]
         doc = {"id": int(record.recid), "recid": record.recid, "conceptrecid": record.concept,
                "doi": f"10.5281/zenodo.{record.recid}", "title": f"record {record.recid}",
-               "status": "published", "metadata": {"access_right": "restricted" if record.restricted else "open"},
+               "status": "published",
+               "metadata": {"access_right": "restricted" if record.restricted else "open"},
                "links": {"self": base, "self_html": f"{SITE}/records/{record.recid}",
                          "latest": f"{base}/versions/latest", "files": f"{base}/files",
                          "archive": f"{base}/files-archive"}}

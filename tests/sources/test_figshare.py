@@ -60,7 +60,8 @@ def test_versions_and_collections(fig):
 
 
 def test_link_only_files_have_no_size_and_no_checksum(fig):
-    article = fig.add_article({"data.bin": b"x" * 10, "elsewhere.zip": b"external"}, link_only={"elsewhere.zip"})
+    article = fig.add_article({"data.bin": b"x" * 10, "elsewhere.zip": b"external"},
+                              link_only={"elsewhere.zip"})
     remote = listed(article=article.id)["elsewhere.zip"]
     assert (remote.size, remote.checksums) == (None, {})
     assert remote.url.startswith("https://external.example.org/")

@@ -14,7 +14,8 @@ def test_gnu_binary_and_bsd_lines_are_read_and_other_lines_ignored():
 
 
 def test_lookup_by_relative_path_then_unique_suffix_never_an_ambiguous_base_name():
-    index = ManifestIndex({"CAMELYON16/images/a.tif": {"md5": "1" * 32}, "CAMELYON16/masks/a.tif": {"md5": "2" * 32},
+    index = ManifestIndex({"CAMELYON16/images/a.tif": {"md5": "1" * 32},
+                           "CAMELYON16/masks/a.tif": {"md5": "2" * 32},
                            "CAMELYON16/README.md": {"md5": "3" * 32}})
     assert index.lookup("CAMELYON16/images/a.tif") == {"md5": "1" * 32}
     assert index.lookup("masks/a.tif") == {"md5": "2" * 32}

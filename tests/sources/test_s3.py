@@ -98,7 +98,8 @@ def test_an_empty_prefix_is_a_clear_error(bucket):
         listed("NOPE/")
 
 
-@pytest.mark.parametrize("etag, md5", [('"6805f2cfc46c0f04559748bb039d69ae"', "6805f2cfc46c0f04559748bb039d69ae"),
+@pytest.mark.parametrize("etag, md5", [('"6805f2cfc46c0f04559748bb039d69ae"',
+                                        "6805f2cfc46c0f04559748bb039d69ae"),
                                        ('"9b2cf535f27731c974343645a3985328-161"', None), ("", None)])
 def test_etag_meaning(etag, md5):
     assert s3.etag_md5(etag) == md5
@@ -127,7 +128,8 @@ def test_fetch_end_to_end_with_subset_repeated_base_names_and_multipart(bucket, 
     assert (raw / "CAMELYON16/masks/normal_0001.tif").read_bytes() == b"mask 1"
     assert (raw / "CAMELYON16/big.bin").read_bytes() == MULTIPART
     files = read_record(dataset_paths("camelyon-s3"))["files"]
-    assert files["CAMELYON16/masks/normal_0001.tif"]["verified"] == {"md5": hashlib.md5(b"mask 1").hexdigest()}
+    mask = files["CAMELYON16/masks/normal_0001.tif"]
+    assert mask["verified"] == {"md5": hashlib.md5(b"mask 1").hexdigest()}
     assert files["CAMELYON16/big.bin"]["verified_against"] == "none"
     assert "1 file(s) are unverified" in result.stderr
 
@@ -161,14 +163,16 @@ def bucket_with_manifest(moto_url, monkeypatch):
 
     client = boto3.client("s3", endpoint_url=moto_url, region_name="eu-west-1", aws_access_key_id="test",
                           aws_secret_access_key="test")
-    client.create_bucket(Bucket="with-manifest", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    client.create_bucket(Bucket="with-manifest",
+                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     objects = {"DATA/images/a.tif": b"image a", "DATA/masks/a.tif": b"mask a", "DATA/b.tif": b"b"}
     lines = [f"{hashlib.sha256(data).hexdigest()}  ./{key[len('DATA/'):]}" for key, data in objects.items()]
     lines[-1] = f"{'0' * 64}  ./b.tif"                 # a wrong published checksum
     objects["DATA/checksums.sha256"] = "\n".join(lines).encode()
     for key, data in objects.items():
         client.put_object(Bucket="with-manifest", Key=key, Body=data, ACL="public-read")
-    monkeypatch.setenv("HISTODATA_MIRRORS", f"https://with-manifest.s3.eu-west-1.amazonaws.com={moto_url}/with-manifest")
+    monkeypatch.setenv("HISTODATA_MIRRORS",
+                       f"https://with-manifest.s3.eu-west-1.amazonaws.com={moto_url}/with-manifest")
     return objects
 
 
