@@ -89,6 +89,13 @@ def test_files_left_by_an_interrupted_run_are_rehashed_not_downloaded_again(tile
     assert read_record(tiles)["files"]["tiles.zip"]["verified"] == {"md5": md5(FILES["tiles.zip"])}
 
 
+def test_rate_limit_headers_pace_every_request_so_no_429_is_served(tiles, zen):
+    zen.rate_limit(2, 1.0)                      # like Zenodo's 60 a minute, in small
+    histodata.fetch("tiles", workers=1, quiet=True)
+    assert zen.served_429 == 0
+    assert all(tiles.raw_file(name).read_bytes() == data for name, data in FILES.items())
+
+
 def test_files_globs_select_by_path_or_base_name(tiles, zen):
     report = histodata.fetch("tiles", files=["docs/*", "labels.*"], quiet=True)
     assert sorted(f.name for f in report.files) == ["docs/README.md", "labels.csv"]

@@ -10,14 +10,17 @@
   too, so only its DOI (see `emulators.doi`) leads to the latest version.
 * `/api/records/{id}/files/{key}/content` and `/records/{id}/files/{key}?download=1` with Range
   (206), `Content-MD5`, `ETag: "md5:…"`; `/record/…` -> 301 to `/records/…`.
-* `X-RateLimit-*` headers on every answer; `throttle(n)` makes the next n requests 429 with
-  `Retry-After`. JSON errors `{"message", "status"}`.
+* `X-RateLimit-Limit/Remaining/Reset` on every answer for a window of `limit` requests per
+  `window` seconds (60 a minute, like guests get); beyond it 429 with `Retry-After` until the
+  window ends. `throttle(n)` makes the next n requests 429 regardless. JSON errors `{"message", "status"}`.
 * Restricted records hide their files from guests (content 403) unless
   `Authorization: Bearer <token>` carries the record's token.
 """
 from __future__ import annotations
 
 import hashlib
+import math
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -45,7 +48,13 @@ class ZenodoEmulator:
     records: dict[str, Record] = field(default_factory=dict)
     concept_latest: bool = True      # /api/records/{concept}/versions/latest answers (else 404)
     retry_after: str = "1"
+    limit: int = RATE_LIMIT
+    window: float = 60.0
+    served_429: int = 0
     _throttled: int = 0
+    _used: int = 0
+    _window_end: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
         route = self.server.route
@@ -80,17 +89,28 @@ class ZenodoEmulator:
         self.server.stop()
 
     # -- rate limits ----------------------------------------------------------------------------
+    def rate_limit(self, requests: int, window: float) -> None:
+        """Allow `requests` requests per `window` seconds (Zenodo: 60 a minute for guests)."""
+        self.limit, self.window = requests, window
+
     def _rate_limited(self, dispatch):
         def wrapped(request: Request) -> Reply:
-            reset = str(int(time.time()) + 60)
-            if self._throttled > 0:
-                self._throttled -= 1
-                return json_reply({"message": "Too many requests.", "status": 429}, 429, headers={
-                    "Retry-After": self.retry_after, "X-RateLimit-Limit": str(RATE_LIMIT),
-                    "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 1)})
+            with self._lock:
+                now = time.time()
+                if now >= self._window_end:
+                    self._window_end, self._used = math.ceil(now + self.window), 0
+                self._used += 1
+                remaining = self.limit - self._used
+                headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(max(0, remaining)),
+                           "X-RateLimit-Reset": str(self._window_end)}
+                if self._throttled > 0 or remaining < 0:
+                    self.served_429 += 1
+                    wait = self.retry_after if self._throttled > 0 else str(math.ceil(self._window_end - now))
+                    self._throttled = max(0, self._throttled - 1)
+                    return json_reply({"message": "Too many requests.", "status": 429}, 429,
+                                      headers={**headers, "Retry-After": wait})
             reply = dispatch(request)
-            reply.headers.update({"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": "59",
-                                  "X-RateLimit-Reset": reset})
+            reply.headers.update(headers)
             return reply
         return wrapped
 
