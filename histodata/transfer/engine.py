@@ -127,9 +127,13 @@ class _Download:
 
     # -- attempts ---------------------------------------------------------------------------
     def _receive(self) -> None:
-        """Stream until the file is complete, retrying and restarting as needed."""
+        """Stream until the file is complete, retrying and restarting as needed.
+
+        The tries are bounded per stretch without progress: a flaky link that keeps delivering
+        bytes is followed to the end, a dead one gives up after the policy's tries."""
         failures = restarts = 0
         while True:
+            before = self.partial.size
             try:
                 return self._attempt()
             except RestartFromZero as why:
@@ -140,7 +144,7 @@ class _Download:
                 log.info("%s: %s; restarting from zero", self.shown_url, why)
                 self._start_over()
             except RetryableError as error:
-                failures += 1
+                failures = 1 if self.partial.size > before else failures + 1
                 self.policy.wait(failures, error)
 
     def _start_over(self) -> None:

@@ -58,7 +58,7 @@ def test_api_errors_and_logs_redact_header_values(fault_server, tmp_path, caplog
 
 
 def test_sidecar_holds_no_credentials(fault_server, tmp_path):
-    url = fault_server.add("/a.bin", DATA, ["drop:5000"] * 4)
+    url = fault_server.add("/a.bin", DATA, ["drop:5000"] + ["status:503"] * 3)
     with pytest.raises(DownloadError):
         download(url, tmp_path / "a.bin", headers={"Authorization": f"Bearer {TOKEN}"}, quiet=True)
     (sidecar,) = tmp_path.glob(".a.bin.*.partial.json")

@@ -10,6 +10,7 @@ from .conftest import leftovers, md5, payload
 
 DATA = payload(3 << 20, seed=1)
 SIZE = len(DATA)
+CUT_THEN_DEAD = ["drop:1000"] + ["status:503"] * 3  # some bytes, then no progress until the tries run out
 
 
 def fetch(server, tmp_path, script=(), *, name="file.bin", checksums=None, size=SIZE, **options):
@@ -31,12 +32,12 @@ def test_dropped_connection_continues_with_range_and_if_range(fault_server, tmp_
 
 def test_gives_up_after_bounded_tries_and_next_run_resumes(fault_server, tmp_path):
     with pytest.raises(DownloadError, match="gave up after 4 tries"):
-        fetch(fault_server, tmp_path, ["truncate:50000"] * 4)
+        fetch(fault_server, tmp_path, ["truncate:50000"] + ["status:503"] * 3)
     kept = leftovers(tmp_path / "out")
     assert not (tmp_path / "out" / "file.bin").exists()
     assert len(kept) == 2 and kept[0].endswith(".partial") and kept[1].endswith(".partial.json")
     result = fetch(fault_server, tmp_path)
-    assert result.resumed_from == 4 * 50000
+    assert result.resumed_from == 50000
     assert (tmp_path / "out" / "file.bin").read_bytes() == DATA
     assert leftovers(tmp_path / "out") == ["file.bin"]
 
@@ -147,15 +148,21 @@ def test_size_different_from_expected_is_refused_before_downloading(fault_server
     assert leftovers(tmp_path / "out") == []
 
 
+def test_a_flaky_link_that_keeps_delivering_is_followed_to_the_end(fault_server, tmp_path):
+    fetch(fault_server, tmp_path, ["drop:300000"] * 8)  # twice the policy's tries, each with progress
+    assert (tmp_path / "out" / "file.bin").read_bytes() == DATA
+    assert len(fault_server.requests_for("/file.bin")) == 9
+
+
 def test_truncated_body_without_checksum_is_not_saved(fault_server, tmp_path):
     with pytest.raises(DownloadError, match="gave up"):
-        fetch(fault_server, tmp_path, ["drop:1000"] * 4, checksums={}, size=None, validators=False)
+        fetch(fault_server, tmp_path, CUT_THEN_DEAD, checksums={}, size=None, validators=False)
     assert not (tmp_path / "out" / "file.bin").exists()
 
 
 def test_kept_bytes_without_validator_or_checksum_are_not_trusted(fault_server, tmp_path):
     with pytest.raises(DownloadError):
-        fetch(fault_server, tmp_path, ["drop:1000"] * 4, checksums={}, size=None, validators=False)
+        fetch(fault_server, tmp_path, CUT_THEN_DEAD, checksums={}, size=None, validators=False)
     result = fetch(fault_server, tmp_path, checksums={}, size=None, validators=False)
     assert result.resumed_from == 0 and result.path.read_bytes() == DATA
     assert "Range" not in fault_server.requests_for("/file.bin")[-1]["headers"]
