@@ -282,7 +282,8 @@ def reuse_unrecorded_files(remotes: list[RemoteFile], paths: DatasetPaths):
         if mismatches(remote.checksums, digests):
             rest.append(remote)
         else:
-            kept.append((remote, DownloadResult(path, size, digests, sorted(remote.checksums), url=remote.url)))
+            result = DownloadResult(path, size, digests, sorted(remote.checksums), url=remote.url)
+            kept.append((remote, result))
     return kept, rest
 
 

@@ -101,7 +101,8 @@ class ZenodoEmulator:
                     self._window_end, self._used = math.ceil(now + self.window), 0
                 self._used += 1
                 remaining = self.limit - self._used
-                headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(max(0, remaining)),
+                headers = {"X-RateLimit-Limit": str(self.limit),
+                           "X-RateLimit-Remaining": str(max(0, remaining)),
                            "X-RateLimit-Reset": str(self._window_end)}
                 if self._throttled > 0 or remaining < 0:
                     self.served_429 += 1
