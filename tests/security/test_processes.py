@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import zipfile
@@ -38,13 +37,17 @@ def tiles_zip(extra: bytes = b"") -> bytes:
     return buffer.getvalue()
 
 
-def start_fetch(dataset_id: str, env: dict, limit: int | None = None) -> subprocess.Popen:
-    def limited():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+LIMITED = ("import resource, runpy, sys; "
+           "resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv.pop(1)), resource.RLIM_INFINITY)); "
+           "sys.argv[0] = 'histodata'; runpy.run_module('histodata', run_name='__main__', alter_sys=True)")
 
-    return subprocess.Popen([sys.executable, "-m", "histodata", "fetch", dataset_id, "--json"],
-                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=limited if limit else None)
+
+def start_fetch(dataset_id: str, env: dict, limit: int | None = None) -> subprocess.Popen:
+    """`histodata fetch ID --json` in a new process; with `limit`, no file it writes may grow past
+    that many bytes (RLIMIT_FSIZE, set inside the child: thread-safe, unlike preexec_fn)."""
+    command = ["-c", LIMITED, str(limit)] if limit else ["-m", "histodata"]
+    return subprocess.Popen([sys.executable, *command, "fetch", dataset_id, "--json"],
+                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def finish(process: subprocess.Popen, timeout: float = 60):
