@@ -25,6 +25,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from ..errors import DownloadError
+
 log = logging.getLogger(__name__)
 
 SUFFIX = ".partial"
@@ -102,12 +104,12 @@ class Partial:
 
     # -- lock -------------------------------------------------------------------------------
     def __enter__(self) -> "Partial":
-        self.target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            log.warning("waiting for another histodata process downloading %s", self.target)
-            self._lock.acquire()
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self._acquire()
+        except OSError as err:
+            raise DownloadError(f"cannot write in {self.target.parent}: {err.strerror or err}.",
+                                "Check that the folder is writable, or choose another target.") from None
         try:
             self._claim_leftover()
             self.path.touch()
@@ -119,6 +121,13 @@ class Partial:
 
     def __exit__(self, *exc) -> None:
         self._lock.release()
+
+    def _acquire(self) -> None:
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            log.warning("waiting for another histodata process downloading %s", self.target)
+            self._lock.acquire()
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -173,7 +182,8 @@ class Partial:
                             state.host)
                 continue
             if state is not None and state.compatible_with(self.state):
-                usable.append((partial.stat().st_size, partial, state))
+                with contextlib.suppress(FileNotFoundError):
+                    usable.append((partial.stat().st_size, partial, state))
             else:
                 _remove(partial, partial.with_name(partial.name + ".json"))
         usable.sort(key=lambda item: item[0], reverse=True)

@@ -63,3 +63,11 @@ def test_sidecar_holds_no_credentials(fault_server, tmp_path):
         download(url, tmp_path / "a.bin", headers={"Authorization": f"Bearer {TOKEN}"}, quiet=True)
     (sidecar,) = tmp_path.glob(".a.bin.*.partial.json")
     assert TOKEN not in sidecar.read_text() and json.loads(sidecar.read_text())["url"] == url
+
+
+def test_unwritable_target_folder_is_a_clear_error(fault_server, tmp_path):
+    url = fault_server.add("/a.bin", DATA)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_cli("download", url, "-o", str(blocker / "a.bin"))
+    assert result.returncode == 1 and "cannot write in" in result.stderr and "Traceback" not in result.stderr
