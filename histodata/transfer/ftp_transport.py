@@ -9,7 +9,8 @@ import ftplib
 import socket
 from urllib.parse import unquote, urlsplit
 
-from ..errors import DownloadError
+from .. import constants
+from ..errors import DownloadError, OfflineError
 from .hashing import CHUNK
 from .retry import RetryableError
 from .transport import Body, RestartFromZero, display_url
@@ -19,6 +20,9 @@ TIMEOUT = 60
 
 def open_ftp(url: str, *, offset: int, last_modified: str | None) -> Body:
     """RETR the file of an ftp:// URL from `offset`; anonymous unless the URL has user:password."""
+    if constants.offline():
+        raise OfflineError(f"network access to {display_url(url)} refused: {constants.ENV_OFFLINE} is set.",
+                           "Unset it, or use data already on disk.")
     parts = urlsplit(url)
     ftp = ftplib.FTP(timeout=TIMEOUT)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from servers.ftp import FTPServer
 
-from histodata.errors import ChecksumError, DownloadError
+from histodata.errors import ChecksumError, DownloadError, OfflineError
 from histodata.transfer import download
 
 from .conftest import leftovers, md5, payload
@@ -52,3 +52,11 @@ def test_ftp_wrong_checksum_and_missing_file(ftp_pair, tmp_path):
     with pytest.raises(DownloadError, match="550"):
         download(f"{ORIGIN}/nope.bin", tmp_path / "nope.bin", quiet=True)
     assert not (tmp_path / "a.bin").exists()
+
+
+@pytest.mark.parametrize("scheme_url", [f"{ORIGIN}/a.bin", "https://data.example.org/a.bin"])
+def test_offline_mode_refuses_every_scheme_and_leaves_nothing(ftp_pair, tmp_path, monkeypatch, scheme_url):
+    monkeypatch.setenv("HISTODATA_OFFLINE", "1")
+    with pytest.raises(OfflineError, match="HISTODATA_OFFLINE"):
+        download(scheme_url, tmp_path / "out" / "a.bin", quiet=True)
+    assert leftovers(tmp_path / "out") == []
