@@ -427,11 +427,11 @@ def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchRepo
         try:
             remotes = list_source(job.entry, index, source, session)
             chosen = set(select([r.name for r in remotes], job.patterns))
-            report.sources_used.append(label)
             if dry_run:
                 report.files = plan(job.paths, remotes, chosen, label)
             else:
                 fetch_missing(job, index, label, remotes, chosen, session, report)
+            report.sources_used.append(label)
             return report
         except (AccessError, CredentialsError, DownloadError) as err:  # this source failed: try the next
             errors.append((label, err))

@@ -146,6 +146,23 @@ def test_fallback_to_the_next_source_says_so(zen, extra_registry, nginx):
     assert (info["source_kind"], info["source_index"], info["verified_against"]) == ("http", 1, "registry")
 
 
+def test_an_unreachable_source_falls_back_too(extra_registry, nginx, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:                  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("HISTODATA_RETRIES", "2")
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+    (nginx.root / "a.bin").write_bytes(b"abc")
+    extra_registry(entry_yaml("unreachable", {"kind": "http", "files": [
+        {"name": "a.bin", "url": f"http://127.0.0.1:{closed}/a.bin"}]},
+        {"kind": "http", "files": [{"name": "a.bin", "url": nginx.url_for("a.bin")}]}))
+    report = histodata.fetch("unreachable", quiet=True)
+    assert "connection failed" in report.fallbacks[0] and report.sources_used == ["http (source 2)"]
+    assert dataset_paths("unreachable").raw_file("a.bin").read_bytes() == b"abc"
+
+
 def test_only_files_a_failing_source_could_not_deliver_come_from_the_next(zen, extra_registry, nginx):
     zen.add("1001", FILES)
     (nginx.root / "labels.csv").write_bytes(FILES["labels.csv"])
