@@ -168,13 +168,22 @@ def test_only_files_a_failing_source_could_not_deliver_come_from_the_next(zen, e
     (nginx.root / "labels.csv").write_bytes(FILES["labels.csv"])
     wrong = "0" * 32
     extra_registry(entry_yaml("mixed", {"kind": "zenodo", "record": "1001", "files": [
-        {"name": "labels.csv", "md5": wrong}]},
+        {"name": "labels.csv", "md5": wrong}, {"name": "tiles.zip"}, {"name": "docs/README.md"}]},
         {"kind": "http", "files": [{"name": n, "url": nginx.url_for(n)} for n in FILES]}))
     report = histodata.fetch("mixed", quiet=True)
     assert len(report.fallbacks) == 1 and "labels.csv" in report.fallbacks[0]
     record = read_record(dataset_paths("mixed"))["files"]
     assert record["tiles.zip"]["source_kind"] == "zenodo" and record["labels.csv"]["source_kind"] == "http"
     assert [(r["method"], r["uri"]) for r in nginx.requests()] == [("GET", "/labels.csv")]
+
+
+def test_files_listed_in_the_registry_are_the_dataset_even_when_the_record_has_more(zen, extra_registry):
+    zen.add("1001", FILES)                          # one record, two datasets (like her2-ihc-40x)
+    extra_registry(entry_yaml("part", {"kind": "zenodo", "record": "1001", "files": [{"name": "tiles.zip"}]}))
+    report = histodata.fetch("part", quiet=True)
+    assert [f.name for f in report.files] == ["tiles.zip"] and report.complete
+    assert not dataset_paths("part").raw_file("labels.csv").exists()
+    assert histodata.fetch("part", quiet=True).already_complete
 
 
 def test_pinned_checksums_win_and_a_mismatch_keeps_no_file(zen, extra_registry):
