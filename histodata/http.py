@@ -32,12 +32,22 @@ class Session(requests.Session):
         super().__init__()
         self.headers["User-Agent"] = USER_AGENT
         self._mirrors = parse_mirrors(constants.mirrors_spec())
+        self._originals: dict[str, str] = {}  # mirrored URL -> the URL before the mirror map
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
     def map_url(self, url: str) -> str:
-        return apply_mirrors(url, self._mirrors)
+        mapped = apply_mirrors(url, self._mirrors)
+        if mapped != url:
+            if len(self._originals) > 10_000:
+                self._originals.clear()
+            self._originals[mapped] = url
+        return mapped
+
+    def original_url(self, url: str) -> str:
+        """The URL as the program asked for it, before the mirror map."""
+        return self._originals.get(url, url)
 
     def request(self, method, url, *args, **kwargs):  # noqa: D102
         if constants.offline():
@@ -54,14 +64,17 @@ class Session(requests.Session):
             return None
         from urllib.parse import urljoin
 
-        absolute = urljoin(resp.url, target)
+        absolute = urljoin(self.original_url(resp.url), target)
         mapped = self.map_url(absolute)
         log.debug("redirect %s -> %s", resp.status_code, mapped)
         return mapped
 
     def rebuild_auth(self, prepared_request, response):  # noqa: D102
+        # Compare the hosts the program meant, not where the mirror map sends them: two real hosts
+        # mirrored onto one local server are still two hosts.
         super().rebuild_auth(prepared_request, response)
-        if self.should_strip_auth(response.request.url, prepared_request.url):
+        if self.should_strip_auth(self.original_url(response.request.url),
+                                  self.original_url(prepared_request.url)):
             for header in SECRET_HEADERS:
                 prepared_request.headers.pop(header, None)
 

@@ -30,9 +30,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         Handler.seen.append((self.path, dict(self.headers)))
-        if self.path == "/start":
+        if self.path in ("/start", "/same"):
             self.send_response(302)
-            self.send_header("Location", "https://storage.example.com/bytes")
+            self.send_header("Location", "https://storage.example.com/bytes" if self.path == "/start" else "/bytes")
             self.end_headers()
             return
         body = b"payload"
@@ -71,3 +71,24 @@ def test_offline_mode_refuses_requests(monkeypatch):
     monkeypatch.setenv("HISTODATA_OFFLINE", "1")
     with pytest.raises(OfflineError, match="HISTODATA_OFFLINE"):
         new_session().get("https://zenodo.org/api/records/1")
+
+
+def test_credentials_dropped_when_original_hosts_differ_on_one_mirror(two_servers, monkeypatch):
+    """Two real hosts mirrored onto the same local server are still two hosts."""
+    api, _ = two_servers
+    monkeypatch.setenv("HISTODATA_MIRRORS", f"https://api.example.com={api} https://storage.example.com={api}")
+    response = new_session().get("https://api.example.com/start", headers={"Girder-Token": "s3cret-token",
+                                                                           "Authorization": "Bearer s3cret-token"})
+    assert response.content == b"payload"
+    (_, first_headers), (second_path, second_headers) = Handler.seen
+    assert second_path == "/bytes" and first_headers["Girder-Token"] == "s3cret-token"
+    assert "Girder-Token" not in second_headers and "Authorization" not in second_headers
+
+
+def test_credentials_kept_on_same_host_redirect(two_servers, monkeypatch):
+    api, _ = two_servers
+    monkeypatch.setenv("HISTODATA_MIRRORS", f"https://api.example.com={api}")
+    session = new_session()
+    response = session.get("https://api.example.com/same", headers={"Girder-Token": "s3cret-token"})
+    assert response.content == b"payload"
+    assert [h.get("Girder-Token") for _, h in Handler.seen] == ["s3cret-token", "s3cret-token"]
