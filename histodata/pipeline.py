@@ -539,7 +539,8 @@ def finish(job: Job, report: FetchReport) -> None:
     except ImportError:
         report.standardize_note = "skipped: the standardizers are not available in this installation"
         return
-    standardize_dataset(job.entry, job.paths, quiet=job.quiet)
+    with dataset_lock(job.paths):   # images/, the manifest and the record: one process at a time
+        standardize_dataset(job.entry, job.paths, quiet=job.quiet)
     report.standardized = True
 
 
