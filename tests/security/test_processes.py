@@ -155,3 +155,26 @@ def test_a_write_failure_while_extracting_keeps_nothing_half_extracted_and_the_n
     assert json.loads(result.stdout)["standardized"]
     assert (paths.images / "tiles" / "normal" / "big.png").read_bytes() == HEX
     assert_correct_dataset("full-extract", files)
+
+
+def many_tiles_zip(count: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+        for i in range(count):
+            zf.writestr(f"tiles/{('tumor', 'normal')[i % 2]}/{i:05d}.png", PNG)
+    return buffer.getvalue()
+
+
+def test_two_processes_standardizing_one_downloaded_dataset_both_succeed(site, slow_and_fast):
+    _slow, fast = slow_and_fast
+    files = {"tiles.zip": many_tiles_zip(1500)}     # enough members that the two extractions may overlap
+    site.entry("standardize-twice", files)
+    first = run_cli("fetch", "standardize-twice", "--no-standardize", env=fast)
+    assert first.returncode == 0, first.stderr
+    processes = [start_fetch("standardize-twice", fast) for _ in range(2)]
+    results = [finish(p) for p in processes]
+    for code, _out, err in results:
+        assert code == 0, err
+    record = read_record(dataset_paths("standardize-twice"))
+    assert record["standardized"]["samples"] == 1500
+    assert_correct_dataset("standardize-twice", files)
