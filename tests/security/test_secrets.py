@@ -162,3 +162,22 @@ def test_a_credential_file_readable_by_others_is_used_with_a_warning(extra_regis
     assert dataset_paths("kaggle-file").raw_file("a.png").read_bytes() == b"png"
     basic = base64.b64encode(f"kaggle-user:{secret}".encode()).decode()
     assert_no_secret_anywhere(tmp_path, result.stdout, result.stderr, extra=[secret, basic])
+
+
+def test_grand_challenge_fetch_that_succeeds_and_one_refused(secrets_set, extra_registry, monkeypatch, tmp_path):
+    from emulators.grand_challenge import GrandChallengeEmulator, Image, tls_contexts
+
+    context, bundle = tls_contexts(tmp_path)
+    with GrandChallengeEmulator(context, {GC_TOKEN}) as gc:
+        gc.add_item(gc.archive("open-to-us", readers={GC_TOKEN}), generic_medical_image=Image("s.tif", {"s.tif": b"II*"}))
+        gc.archive("closed-to-us", readers=set())
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        monkeypatch.setenv("HISTODATA_MIRRORS", gc.mirrors())
+        extra_registry(entry_yaml("gc-ok", {"kind": "grand-challenge", "archive": "open-to-us"}))
+        extra_registry(entry_yaml("gc-closed", {"kind": "grand-challenge", "archive": "closed-to-us"}))
+        ok = cli("-v", "fetch", "gc-ok", "--json")
+        closed = cli("-v", "fetch", "gc-closed")
+    assert ok.returncode == 0, ok.stderr
+    assert closed.returncode == 1
+    assert gc.storage.requests and all("authorization" not in r.headers for r in gc.storage.requests)
+    assert_no_secret_anywhere(tmp_path, ok.stdout, ok.stderr, closed.stdout, closed.stderr)
