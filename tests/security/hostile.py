@@ -51,8 +51,9 @@ def files_under(root: Path):
 
 # ----------------------------------------------------------------------------- archives
 def zip_bytes(members: list[tuple[str, bytes]], *, symlinks: dict[str, str] | None = None,
-              compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """A zip of (name, data) members, plus symlink members {name: target} (as Info-ZIP writes them)."""
+              specials: dict[str, int] | None = None, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip of (name, data) members, plus symlink members {name: target} and members of other
+    file types {name: stat.S_IFCHR ...}, with their Unix mode as Info-ZIP writes it."""
     buffer = io.BytesIO()
     with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", compression) as zf:
         warnings.simplefilter("ignore")   # duplicate names are part of some attacks
@@ -61,6 +62,10 @@ def zip_bytes(members: list[tuple[str, bytes]], *, symlinks: dict[str, str] | No
             info.external_attr = (stat.S_IFLNK | 0o777) << 16
             info.create_system = 3   # unix
             zf.writestr(info, target)
+        for name, kind in (specials or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr, info.create_system = (kind | 0o644) << 16, 3
+            zf.writestr(info, b"")
         for name, data in members:
             info = zipfile.ZipInfo(name)
             info.compress_type = compression

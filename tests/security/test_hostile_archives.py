@@ -4,6 +4,7 @@ standardizer extracts them. Nothing may be written outside the dataset folder, t
 member, there is no traceback, the exit status is non-zero, and nothing half-extracted stays."""
 from __future__ import annotations
 
+import stat
 import tarfile
 
 import pytest
@@ -30,6 +31,8 @@ def hostile_zips(tmp_path) -> dict[str, tuple[bytes, str]]:
                             "tiles/tumor/link.png"),
         "symlink-absolute": (zip_bytes(BENIGN, symlinks={"tiles/tumor/link.png": "/etc/passwd"}),
                              "tiles/tumor/link.png"),
+        "char-device": (zip_bytes(BENIGN, specials={"tiles/tumor/null": stat.S_IFCHR}), "tiles/tumor/null"),
+        "fifo": (zip_bytes(BENIGN, specials={"tiles/tumor/pipe": stat.S_IFIFO}), "tiles/tumor/pipe"),
         # a file member written through a link of the same name that resolves outside
         "symlink-chain-then-file": (zip_bytes(BENIGN + [("tiles/evil.png", PNG)],
                                               symlinks={**CHAIN, "tiles/evil.png": "l5/escape.png"}),
@@ -88,7 +91,8 @@ def assert_refused(result, member_fragment: str, archive: str):
 
 
 @pytest.mark.parametrize("case", ["dotdot", "absolute", "drive-letter", "backslashes", "symlink-outside",
-                                  "symlink-absolute", "symlink-chain-then-file", "symlink-chain"])
+                                  "symlink-absolute", "char-device", "fifo", "symlink-chain-then-file",
+                                  "symlink-chain"])
 def test_hostile_zip_is_refused_and_nothing_escapes(site, tmp_path, case):
     data, member = hostile_zips(tmp_path)[case]
     result = fetch_and_check_nothing_escaped(site, tmp_path, "hostile-zip", {"tiles.zip": data})
