@@ -55,6 +55,11 @@ class Member:
     size: int
     kind: str            # "file", "dir", "symlink", "hardlink", "other"
     link: str = ""
+    parts: tuple[str, ...] | None = None   # safe relative path parts; None when it would escape
+
+    @classmethod
+    def of(cls, name: str, size: int, kind: str, link: str = "") -> "Member":
+        return cls(name, size, kind, link, safe_parts(name))
 
 
 def archive_kind(path: str | os.PathLike) -> str | None:
@@ -131,9 +136,9 @@ def check_members(archive: Path, members: list[Member], limits: Limits) -> None:
                       f"{constants.ENV_ARCHIVE_MAX_MEMBERS} to allow more)")
     total = 0
     archive_size = max(archive.stat().st_size, 1)
-    symlinks = {safe_parts(m.name) for m in members if m.kind == "symlink"} - {None}
+    symlinks = {m.parts for m in members if m.kind == "symlink"} - {None}
     for member in members:
-        rel = safe_parts(member.name)
+        rel = member.parts
         if rel is None:
             raise _refuse(archive, member.name, "has an absolute path, a drive letter or '..'")
         through = _link_on_the_way(rel, member.kind == "symlink", symlinks)
@@ -169,7 +174,7 @@ def _zip_members(zf: zipfile.ZipFile) -> list[Member]:
         else:
             kind = "file"
         link = zf.read(info).decode("utf-8", "replace") if kind == "symlink" and info.file_size < 4096 else ""
-        members.append(Member(info.filename, info.file_size, kind, link))
+        members.append(Member.of(info.filename, info.file_size, kind, link))
     return members
 
 
@@ -186,7 +191,7 @@ def _tar_members(tf: tarfile.TarFile) -> list[Member]:
             kind = "hardlink"
         else:
             kind = "other"
-        members.append(Member(info.name, info.size, kind, info.linkname))
+        members.append(Member.of(info.name, info.size, kind, info.linkname))
     return members
 
 
@@ -253,7 +258,7 @@ def _extract_zip(zf: zipfile.ZipFile, members: list[Member], tmp: Path) -> None:
     files = []
     folders = set()
     for info, member in zip(zf.infolist(), members):
-        dest = os.path.join(root, *safe_parts(member.name))
+        dest = os.path.join(root, *member.parts)
         if member.kind == "dir":
             folders.add(dest)
             continue
@@ -327,8 +332,7 @@ def list_members(path: str | os.PathLike) -> list[Member]:
 
 def top_names(members: list[Member]) -> tuple[tuple[str, ...], bool]:
     """The archive's top-level names, and whether it is one folder holding everything."""
-    named = [(safe_parts(m.name), m) for m in members]
-    named = [(p, m) for p, m in named if p]
+    named = [(m.parts, m) for m in members if m.parts]
     tops = tuple(sorted({p[0] for p, _ in named}))
     single_folder = len(tops) == 1 and any(len(p) > 1 or m.kind == "dir" for p, m in named)
     return tops, single_folder

@@ -12,6 +12,8 @@ Options:
 """
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import PurePosixPath
 
 from .. import archives
@@ -77,19 +79,22 @@ def standardize(ctx: Context) -> Result:
     found = sorted(str(p)[prefix:].replace("\\", "/") for p in walk_files(images) if is_image(p))
     depth = _class_depth(found)
     skipped = 0
+    split_of = functools.lru_cache(maxsize=None)(
+        lambda root: _split_of(PurePosixPath(root), splits, default_split))
     for path in found:
-        rel = PurePosixPath(path)
-        if len(rel.parts) != depth:
+        if path.count("/") + 1 != depth:
             skipped += 1   # not at the depth of the class folders (a stray file, a preview, ...)
             continue
-        keep, split = _split_of(rel.parent.parent, splits, default_split)
+        folder, _ = path.rsplit("/", 1)
+        root, _, cls = folder.rpartition("/")
+        keep, split = split_of(root)
         if not keep:
             continue
-        rows["sample_id"].append(rel.with_suffix("").as_posix())
+        rows["sample_id"].append(os.path.splitext(path)[0])
         rows["split"].append(split)
-        rows["image"].append("images/" + rel.as_posix())
-        folders.append(rel.parent.name)
-        rows["source"].append(origin.get(rel.parts[0], "raw/" + rel.as_posix()))
+        rows["image"].append("images/" + path)
+        folders.append(cls)
+        rows["source"].append(origin.get(path.split("/", 1)[0], "raw/" + path))
     if not folders:
         raise StandardizeError(f"no images in class folders were found for {ctx.paths.id}.",
                                "folder-per-class expects <root>/<class>/<image> in the raw files.")
