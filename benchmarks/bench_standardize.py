@@ -4,7 +4,7 @@ Prints, measured in one run on this machine:
   * plain `unzip -q` of the zip (the baseline),
   * zip -> manifest with `standardize_dataset` (folder-per-class: safe extraction straight into
     images/, walk, manifest), and its ratio to unzip (target: at most 1.5x),
-  * with the fetch flow too when histodata.pipeline is importable (served over a local HTTP server),
+  * the whole fetch flow (download from a local HTTP server through the mirror map, verify, standardize),
   * the time to load the manifest (`histodata.load(id).manifest`).
 
     python benchmarks/bench_standardize.py [--tiles 100000]
@@ -51,6 +51,50 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def serve(folder: Path):
+    """A local HTTP server for `folder` on 127.0.0.1 (port chosen by the OS), in a thread."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def fetch_to_manifest(work: Path, archive: Path, options: dict) -> float:
+    """The whole flow: `histodata.fetch` of an http entry (served locally) -> download, verify, standardize."""
+    import hashlib
+    import json
+
+    import histodata
+    from histodata.registry import loader
+
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    registry = work / "registry"
+    registry.mkdir()
+    entry = {"name": "bench", "organs": ["colon"], "stains": ["h&e"], "tasks": ["classification"],
+             "modality": "patch", "access": "open", "license": "CC-BY-4.0",
+             "sources": [{"kind": "http", "files": [{"name": archive.name, "size": archive.stat().st_size,
+                                                      "sha256": digest,
+                                                      "url": f"https://bench.example.org/{archive.name}"}]}],
+             "standardize": {"with": "folder-per-class", "options": options}}
+    (registry / "bench-fetch.yaml").write_text("id: bench-fetch\n" + "\n".join(
+        f"{k}: {json.dumps(v)}" for k, v in entry.items()))
+    server = serve(archive.parent)
+    os.environ["HISTODATA_REGISTRY"] = str(registry)
+    os.environ["HISTODATA_MIRRORS"] = f"https://bench.example.org=http://127.0.0.1:{server.server_port}"
+    loader.clear_cache()
+    try:
+        return timed(lambda: histodata.fetch("bench-fetch", quiet=True))
+    finally:
+        server.shutdown()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiles", type=int, default=100_000)
@@ -82,9 +126,17 @@ def main() -> int:
         t_again = timed(lambda: standardize_dataset(entry, paths, quiet=True))
         t_load = timed(lambda: len(load("bench-tiles").manifest))
         rows = len(load("bench-tiles").manifest)
+        try:
+            t_fetch = fetch_to_manifest(work, archive, entry["standardize"]["options"])
+            assert len(load("bench-fetch").manifest) == rows
+        except ImportError:   # no fetch flow in this installation
+            t_fetch = None
         print(f"tiles: {rows}")
         print(f"unzip -q:                      {t_unzip:7.2f} s")
         print(f"zip -> manifest (standardize): {t_std:7.2f} s   ratio to unzip: {t_std / t_unzip:.2f}x (target <= 1.5x)")
+        if t_fetch is not None:
+            print(f"fetch -> manifest (download from a local HTTP server, verify sha256, standardize): "
+                  f"{t_fetch:7.2f} s   ratio to unzip: {t_fetch / t_unzip:.2f}x")
         print(f"second run (nothing new):      {t_again:7.3f} s")
         print(f"manifest load:                 {t_load:7.3f} s")
     finally:
