@@ -194,9 +194,9 @@ def candidate_sources(entry, source_number: int | None) -> list[tuple[int, objec
 
 
 def list_source(entry, index: int, source, session) -> list[RemoteFile]:
-    """The source's files, with the checksums of its published manifest (`checksums_file`) and the
-    registry's pins applied. When the registry lists the source's files, those are the dataset
-    (a record may hold other datasets' files too); a listed file the source lacks is an error."""
+    """The source's files (only those matching its `include` globs, when it has some: a record may
+    hold other datasets' files too), with the checksums of its published manifest
+    (`checksums_file`) and the registry's pins applied; a pinned file the source lacks is an error."""
     from .sources import kind_module
     from .sources.manifests import apply_manifest
 
@@ -211,9 +211,10 @@ def list_source(entry, index: int, source, session) -> list[RemoteFile]:
         raise DownloadError(f"{source_label(index, source.kind)} no longer has {len(lacking)} file(s) the "
                             f"registry lists (e.g. {lacking[0]!r}).",
                             "The record may have changed; the registry entry needs an update.")
-    if source.files:
-        listed = {spec.name for spec in source.files}
-        remotes = [r for r in remotes if r.name in listed]
+    include = getattr(source, "include", None)
+    if include:
+        patterns = [include] if isinstance(include, str) else list(include)
+        remotes = [r for r in remotes if any(matches(r.name, p) for p in patterns)]
     return remotes
 
 

@@ -177,9 +177,10 @@ def test_only_files_a_failing_source_could_not_deliver_come_from_the_next(zen, e
     assert [(r["method"], r["uri"]) for r in nginx.requests()] == [("GET", "/labels.csv")]
 
 
-def test_files_listed_in_the_registry_are_the_dataset_even_when_the_record_has_more(zen, extra_registry):
+def test_include_keeps_the_files_of_this_dataset_when_a_record_holds_more(zen, extra_registry):
     zen.add("1001", FILES)                          # one record, two datasets (like her2-ihc-40x)
-    extra_registry(entry_yaml("part", {"kind": "zenodo", "record": "1001", "files": [{"name": "tiles.zip"}]}))
+    extra_registry(entry_yaml("part", {"kind": "zenodo", "record": "1001", "include": ["*.zip"],
+                                       "files": [{"name": "tiles.zip", "md5": md5(FILES["tiles.zip"])}]}))
     report = histodata.fetch("part", quiet=True)
     assert [f.name for f in report.files] == ["tiles.zip"] and report.complete
     assert not dataset_paths("part").raw_file("labels.csv").exists()
