@@ -33,11 +33,11 @@ def _region_geometry(region: Element, points: list[g.Point], where: str) -> dict
     if kind in POINT_REGION_TYPES or len(points) == 1:
         return g.point(points[0]) if points else g.multipoint(points, where)
     if kind in LINE_REGION_TYPES:
-        return g.line(points, where)
+        return g.open_shape(points, where)
     if kind == ELLIPSE_REGION_TYPE and len(points) == 2:  # stored as two corners of its box
         (x0, y0), (x1, y1) = points
         return g.polygon(g.ellipse((x0 + x1) / 2, (y0 + y1) / 2, abs(x1 - x0) / 2, abs(y1 - y0) / 2), where)
-    return g.polygon(points, where)
+    return g.closed_shape(points, where)
 
 
 def _contains(outer: list, inner: list) -> bool:
@@ -78,7 +78,7 @@ def read_aperio(root: Element, label: str) -> list[dict]:
             where = f"{label}: annotation {annotation.get('Id', a_index)} region {region.get('Id', r_index)}"
             points = _vertices(region, where)
             if not points:
-                raise g.AnnotationFormatError(f"{where} has no vertices.")
+                continue   # a region without vertices: nothing to keep
             geom = _region_geometry(region, points, where)
             negative = (region.get("NegativeROA") or "0").strip() == "1"
             extra = {"regionId": region.get("Id")} if region.get("Id") else None

@@ -32,16 +32,14 @@ def _ordered_points(annotation: Element, where: str) -> list[g.Point]:
     return [(g.number(c.get("X"), f"{where} X"), g.number(c.get("Y"), f"{where} Y")) for _, c in ordered]
 
 
-def _geometry(kind: str, points: list[g.Point], where: str) -> dict:
-    if kind in POINT_TYPES:
-        if len(points) != 1:
-            return g.multipoint(points, where)
-        return g.point(points[0])
-    if kind in MULTIPOINT_TYPES:
-        return g.multipoint(points, where)
+def _geometry(kind: str, points: list[g.Point], where: str) -> dict | None:
+    if not points:
+        return None
+    if kind in POINT_TYPES or kind in MULTIPOINT_TYPES:
+        return g.point(points[0]) if kind in POINT_TYPES and len(points) == 1 else g.multipoint(points, where)
     if kind in LINE_TYPES:
-        return g.line(points, where)
-    return g.polygon(points, where)
+        return g.open_shape(points, where)
+    return g.closed_shape(points, where)
 
 
 def read_asap(root: Element, label: str) -> list[dict]:
@@ -56,6 +54,8 @@ def read_asap(root: Element, label: str) -> list[dict]:
         group = None if group in (None, "", "None") else group
         color = (colors.get(group) if group else None) or g.rgb_from_css(annotation.get("Color"))
         geom = _geometry(kind, _ordered_points(annotation, where), where)
+        if geom is None:
+            continue   # an annotation without coordinates: nothing to keep
         features.append(g.feature(geom, seed=f"asap:{label}:{index}", classification=group, color=color,
                                   name=name, extra={"asapType": annotation.get("Type") or "Polygon"}))
     return features

@@ -57,8 +57,8 @@ def _polyline(element: dict, where: str) -> dict:
         holes = element.get("holes") or []
         if not isinstance(holes, list):
             raise g.AnnotationFormatError(f"{where}: `holes` must be a list of point lists.")
-        return g.polygon(points, where, [[g.xy(p, where) for p in h] for h in holes if isinstance(h, list)])
-    return g.line(points, where)
+        return g.closed_shape(points, where, [[g.xy(p, where) for p in h] for h in holes if isinstance(h, list)])
+    return g.open_shape(points, where)
 
 
 def _center(element: dict, where: str) -> g.Point:
@@ -88,7 +88,7 @@ def _point(element: dict, where: str) -> dict:
 
 
 def _arrow(element: dict, where: str) -> dict:
-    return g.line(_points(element, "points", where), where)
+    return g.open_shape(_points(element, "points", where), where)
 
 
 _BUILDERS = {"polyline": _polyline, "rectangle": _rectangle, "ellipse": _ellipse, "circle": _circle,
@@ -122,7 +122,10 @@ def read_dsa(data: Any, label: str) -> list[dict]:
                 extra["dsaId"] = element["id"]
             label_obj = element.get("label")
             name = label_obj.get("value") if isinstance(label_obj, dict) and isinstance(label_obj.get("value"), str) else None
-            features.append(g.feature(_BUILDERS[kind](element, where), seed=f"dsa:{label}:{a_index}:{e_index}",
+            geom = _BUILDERS[kind](element, where)
+            if geom is None:
+                continue   # no vertices: nothing to keep
+            features.append(g.feature(geom, seed=f"dsa:{label}:{a_index}:{e_index}",
                                       classification=_classification(element, annotation.get("name")),
                                       color=color, name=name, extra=extra))
     return features

@@ -51,6 +51,24 @@ def polygon(points: Sequence[Point], where: str, holes: Iterable[Sequence[Point]
     return {"type": "Polygon", "coordinates": [ring(points, where)] + [ring(h, where) for h in holes]}
 
 
+def closed_shape(points: Sequence[Point], where: str, holes: Iterable[Sequence[Point]] = ()) -> dict | None:
+    """A polygon, degraded like a drawing tool would show it when it has too few vertices:
+    2 distinct vertices -> a line, 1 -> a point, none -> None (nothing to keep)."""
+    distinct = list(points[:-1]) if len(points) > 1 and points[0] == points[-1] else list(points)
+    if len(distinct) >= 3:
+        return polygon(points, where, holes)
+    if len(distinct) == 2:
+        return line(distinct, where)
+    return point(distinct[0]) if distinct else None
+
+
+def open_shape(points: Sequence[Point], where: str) -> dict | None:
+    """A line; 1 vertex -> a point, none -> None."""
+    if len(points) >= 2:
+        return line(points, where)
+    return point(points[0]) if points else None
+
+
 def line(points: Sequence[Point], where: str) -> dict:
     if len(points) < 2:
         raise AnnotationFormatError(f"{where}: a line needs at least 2 vertices (got {len(points)}).")

@@ -128,5 +128,16 @@ def normalise_feature(feature: Any, index: int, label: str) -> dict:
     return result
 
 
+def _as_feature(item: Any) -> Any:
+    """A bare geometry inside a list becomes a feature without properties."""
+    if isinstance(item, dict) and isinstance(item.get("type"), str) and \
+            (item["type"] in GEOMETRY_DEPTH or item["type"] == "GeometryCollection"):
+        return {"type": "Feature", "geometry": item, "properties": {}}
+    return item
+
+
 def read_qupath(data: Any, label: str) -> list[dict]:
-    return [normalise_feature(f, i, label) for i, f in enumerate(_features(data, label))]
+    """Every feature normalised; features with a null geometry (allowed by GeoJSON, not by QuPath) are left out."""
+    items = [_as_feature(f) for f in _features(data, label)]
+    return [normalise_feature(f, i, label) for i, f in enumerate(items)
+            if not (isinstance(f, dict) and "geometry" in f and f["geometry"] is None)]

@@ -178,3 +178,26 @@ def test_convert_cli(tmp_path):
     bad = write(tmp_path, "bad.json", {"hello": 1})
     result = run_cli("annotations", "convert", str(bad), str(tmp_path / "x.geojson"))
     assert result.returncode == 1 and "Traceback" not in result.stderr and "bad.json" in result.stderr
+
+
+def test_degenerate_shapes_degrade_like_the_drawing_tools_show_them(tmp_path):
+    xml = APERIO.replace('<Vertex X="40" Y="40"/><Vertex X="60" Y="40"/><Vertex X="60" Y="60"/>',
+                         '<Vertex X="40" Y="40"/><Vertex X="60" Y="40"/>')
+    features = read_annotations(write(tmp_path, "a.xml", xml))
+    assert [f["geometry"]["type"] for f in features] == ["Polygon", "LineString", "LineString"]
+    asap = ASAP.replace('<Coordinate Order="2" X="22900.125" Y="16600.5" />', "")
+    assert read_annotations(asap.encode())[0]["geometry"]["type"] == "LineString"
+    one = {"elements": [{"type": "polyline", "closed": True, "points": [[1, 2, 0]]},
+                        {"type": "polyline", "closed": True, "points": []}]}
+    assert [f["geometry"] for f in read_annotations(json.dumps(one).encode())] == \
+        [{"type": "Point", "coordinates": [1.0, 2.0]}]
+
+
+def test_null_geometries_and_bare_geometry_lists(tmp_path):
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": None, "properties": {}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}, "properties": {}}]}
+    assert len(read_annotations(json.dumps(collection).encode())) == 1
+    bare = [{"type": "Point", "coordinates": [1, 2]}, {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}]
+    assert [f["properties"]["objectType"] for f in read_annotations(json.dumps(bare).encode())] == \
+        ["annotation", "annotation"]
