@@ -430,7 +430,8 @@ def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchRepo
     for position, (index, source) in enumerate(candidates):
         label = source_label(index, source.kind)
         try:
-            remotes = list_source(job.entry, index, source, session)
+            with listing_status(label, job.quiet):
+                remotes = list_source(job.entry, index, source, session)
             chosen = set(select([r.name for r in remotes], job.patterns))
             if dry_run:
                 report.files = plan(job.paths, remotes, chosen, label)
@@ -446,6 +447,19 @@ def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchRepo
                 report.fallbacks.append(redact(message))
                 notify(message)
     raise all_sources_failed(job.entry, errors)
+
+
+def listing_status(label: str, quiet: bool | None):
+    """A spinner on standard error while a source is listed (a terminal only, unless quiet)."""
+    import contextlib
+
+    from .transfer.progress import is_quiet
+
+    if is_quiet(quiet):
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(f"Listing the files of {label} ...")
 
 
 def pace_by_rate_limit(response, *args, **kwargs) -> None:
