@@ -145,7 +145,7 @@ class _Download:
                 self._start_over()
             except RetryableError as error:
                 failures = 1 if self.partial.size > before else failures + 1
-                self.policy.wait(failures, error)
+                self.policy.wait(failures, error, self.cancel)
 
     def _start_over(self) -> None:
         """Forget the kept bytes and their hashes."""

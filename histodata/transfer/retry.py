@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 
@@ -53,8 +54,10 @@ class RetryPolicy:
         ceiling = min(self.max_delay, self.backoff * (2 ** (failed_attempts - 1)))
         return random.uniform(0, ceiling)
 
-    def wait(self, failed_attempts: int, error: RetryableError) -> None:
-        """Sleep before the next try, or raise when tries are exhausted or the wait is too long."""
+    def wait(self, failed_attempts: int, error: RetryableError,
+             cancel: threading.Event | None = None) -> None:
+        """Sleep before the next try, or raise when tries are exhausted or the wait is too long.
+        A set `cancel` event ends the wait with KeyboardInterrupt (Ctrl-C in a batch)."""
         if failed_attempts >= self.tries:
             raise DownloadError(f"{error.message} (gave up after {failed_attempts} tries).",
                                 error.hint or "Check your connection or try again later.") from error
@@ -63,7 +66,10 @@ class RetryPolicy:
                                 "Try again later (rate limit or maintenance).") from error
         seconds = self.delay(failed_attempts, error.retry_after)
         log.info("%s; retry %d/%d in %.1f s", redact(error.message), failed_attempts, self.tries - 1, seconds)
-        time.sleep(seconds)
+        if cancel is None:
+            time.sleep(seconds)
+        elif cancel.wait(seconds):
+            raise KeyboardInterrupt
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

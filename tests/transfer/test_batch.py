@@ -67,3 +67,27 @@ def test_total_size_is_checked_before_anything_starts(fault_server, tmp_path):
     with pytest.raises(DownloadError, match="not enough free space"):
         download_many(tasks, quiet=True)
     assert fault_server.log == []
+
+
+def test_ctrl_c_stops_a_batch_waiting_out_a_retry_after(fault_server, tmp_path):
+    import threading
+
+    url = fault_server.add("/busy.bin", b"x" * 1000, ["retry-after:503:600"])
+    cancel = threading.Event()
+    outcome = {}
+
+    def run():
+        from histodata.transfer import download
+        try:
+            download(url, tmp_path / "busy.bin", quiet=True, cancel=cancel)
+        except BaseException as err:  # noqa: BLE001
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    while not fault_server.requests_for("/busy.bin"):
+        thread.join(0.02)
+    cancel.set()
+    thread.join(10)
+    assert not thread.is_alive() and isinstance(outcome["error"], KeyboardInterrupt)
+    assert not (tmp_path / "busy.bin").exists()
