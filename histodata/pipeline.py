@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -211,6 +212,11 @@ def list_source(entry, index: int, source, session) -> list[RemoteFile]:
         raise DownloadError(f"{source_label(index, source.kind)} no longer has {len(lacking)} file(s) the "
                             f"registry lists (e.g. {lacking[0]!r}).",
                             "The record may have changed; the registry entry needs an update.")
+    twice = sorted(name for name, count in Counter(r.name for r in remotes).items() if count > 1)
+    if twice:
+        raise DownloadError(f"{source_label(index, source.kind)} lists {len(twice)} name(s) more than once "
+                            f"(e.g. {twice[0]!r}); the files would overwrite each other.",
+                            "Report the entry: its source needs distinct file names.")
     include = getattr(source, "include", None)
     if include:
         patterns = [include] if isinstance(include, str) else list(include)
@@ -537,7 +543,8 @@ def say_unverified(report: FetchReport) -> None:
     names = report.unverified
     if names:
         notify(f"{len(names)} file(s) are unverified: no checksum was published for them, only their size "
-               f"was checked (e.g. {names[0]}). Pin a sha256 in the registry entry to verify them.")
+               f"was checked where known (e.g. {names[0]}). Pin a sha256 in the registry entry to verify "
+               "them.")
 
 
 def finish(job: Job, report: FetchReport) -> None:

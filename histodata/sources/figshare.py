@@ -66,7 +66,21 @@ def article_files(session, article_id, version=None, folder: str = "") -> list[R
     files = paged(session, f"{base}/files", what)
     if not files and article.get("files"):
         files = article["files"]
-    return [remote_file(f, folder, folders.get(str(f.get("id")), "")) for f in files]
+    return unique_names([remote_file(f, folder, folders.get(str(f.get("id")), "")) for f in files], files)
+
+
+def unique_names(remotes: list[RemoteFile], files: list[dict]) -> list[RemoteFile]:
+    """figshare allows two files of one name in an article: such files get their file id in the
+    name (`image.png` -> `image.<id>.png`) so that neither overwrites the other."""
+    counts: dict[str, int] = {}
+    for remote in remotes:
+        counts[remote.name] = counts.get(remote.name, 0) + 1
+    for remote, f in zip(remotes, files, strict=True):
+        if counts[remote.name] > 1:
+            stem, dot, extension = remote.name.rpartition(".")
+            remote.name = f"{stem}.{f.get('id')}.{extension}" if dot and "/" not in extension \
+                else f"{remote.name}.{f.get('id')}"
+    return remotes
 
 
 def collection_files(session, collection_id) -> list[RemoteFile]:

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlparse
 
 from .. import constants
 from ..errors import DownloadError
-from .base import RemoteFile, api_json, remote_name
+from .base import RemoteFile, api_json, checksum_name, remote_name
 
 SITE = "https://zenodo.org"
 API = f"{SITE}/api"
@@ -113,11 +113,13 @@ def raise_no_files(record: dict, recid: str):
 
 
 def parse_checksum(value) -> dict[str, str]:
-    """'md5:abc' or a bare 'abc' (md5) as {'md5': 'abc'}."""
+    """'md5:abc' or a bare 'abc' (md5) as {'md5': 'abc'}; an algorithm histodata cannot check
+    is left out."""
     if not value or not isinstance(value, str):
         return {}
     algorithm, _, digest = value.rpartition(":")
-    return {(algorithm or "md5").lower(): digest.lower()}
+    name = checksum_name(algorithm or "md5")
+    return {name: digest.lower()} if name else {}
 
 
 def content_url(f: dict, recid: str, key: str) -> str:

@@ -47,6 +47,15 @@ def test_folder_structure_keeps_paths_and_same_names_apart(fig):
     assert {n: r.size for n, r in remotes.items()} == {"train/a.png": 1, "test/a.png": 2}
 
 
+def test_two_files_of_one_name_in_an_article_both_keep_their_bytes(fig):
+    article = fig.add_article({"a/x.png": b"1", "b/x.png": b"22"})
+    for f in article.files:
+        f.folder = ""                                  # same name, same (root) folder
+    remotes = listed(article=article.id)
+    assert sorted(remotes) == sorted(f"x.{f.id}.png" for f in article.files)
+    assert {r.size for r in remotes.values()} == {1, 2}
+
+
 def test_versions_and_collections(fig):
     first = fig.add_article({"a.txt": b"v1"})
     fig.add_version(first.id, 2, {"a.txt": b"v2!!"})

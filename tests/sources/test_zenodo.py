@@ -93,3 +93,10 @@ def test_unknown_record_is_a_clear_error(emulator):
 
     with pytest.raises(DownloadError, match="9999"):
         listed("9999")
+
+
+@pytest.mark.parametrize("value, expected", [("md5:ABC", {"md5": "abc"}), ("abc", {"md5": "abc"}),
+                                             ("sha256:ff", {"sha256": "ff"}), ("adler32:1234", {}),
+                                             (None, {})])
+def test_checksum_forms(value, expected):
+    assert zenodo.parse_checksum(value) == expected
