@@ -301,3 +301,26 @@ def test_offline_fetch_of_a_complete_dataset_needs_no_network(tiles, monkeypatch
     os.remove(tiles.raw_file("labels.csv"))
     with pytest.raises(HistodataError, match="HISTODATA_OFFLINE"):
         histodata.fetch("tiles", quiet=True)
+
+
+def test_a_second_fetch_of_the_same_dataset_waits_for_the_first(tiles):
+    import subprocess
+    import sys
+
+    from filelock import FileLock
+
+    tiles.base.mkdir(parents=True)
+    lock = FileLock(str(tiles.lock))
+    lock.acquire()                                   # as if another fetch were running
+    process = subprocess.Popen([sys.executable, "-m", "histodata", "fetch", "tiles", "--quiet"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        first_line = process.stderr.readline()
+        assert "another histodata process is fetching tiles" in first_line
+        assert not tiles.raw_file("tiles.zip").exists()
+    finally:
+        lock.release()
+    _, rest = process.communicate(timeout=60)
+    assert process.returncode == 0, rest
+    assert tiles.raw_file("tiles.zip").read_bytes() == FILES["tiles.zip"]
+
