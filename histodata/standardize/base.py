@@ -112,6 +112,8 @@ class Context:
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(source, dest)
+        except FileExistsError:   # another process linked it first
+            return dest if _same_file(source, dest) else source
         except OSError:
             return source
         return dest
