@@ -9,6 +9,7 @@ extracted, so a second run with nothing new does nothing.
 """
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import constants
-from .errors import UnsafeArchiveError
+from .errors import HistodataError, UnsafeArchiveError
 
 MARKER_NAME = ".histodata-extracted.json"
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz")
@@ -415,8 +416,8 @@ def extract(archive: str | os.PathLike, target: str | os.PathLike, *, sha256: st
             except _READ_ERRORS as err:
                 if isinstance(err, getattr(tarfile, "FilterError", ())):
                     raise _refuse(archive, getattr(getattr(err, "tarinfo", None), "name", "?"), str(err)) from err
-                raise UnsafeArchiveError(f"cannot extract {archive.name}: {err}.",
-                                         "The archive may be corrupt; fetch it again.") from err
+                raise _disk_full(archive, target, err) or UnsafeArchiveError(
+                    f"cannot extract {archive.name}: {err}.", "The archive may be corrupt; fetch it again.") from err
             _move_into_place(tmp, target / into)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -424,6 +425,17 @@ def extract(archive: str | os.PathLike, target: str | os.PathLike, *, sha256: st
     marker[archive.name] = {**_fingerprint(archive, sha256), "tops": list(tops), "into": into}
     _write_marker(target, marker)
     return Extraction(target / into, tops, True)
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _disk_full(archive: Path, target: Path, err: BaseException) -> HistodataError | None:
+    """The error for a full disk (or a file size limit) while unpacking, which is not the archive's fault."""
+    if isinstance(err, OSError) and err.errno in _DISK_FULL:
+        return HistodataError(f"cannot unpack {archive.name} into {target}: the disk is full ({err.strerror}).",
+                              "Free some space and run the same command again; nothing was left half-unpacked.")
+    return None
 
 
 def gunzip(source: str | os.PathLike, dest: str | os.PathLike, *, sha256: str | None = None,
@@ -447,9 +459,9 @@ def gunzip(source: str | os.PathLike, dest: str | os.PathLike, *, sha256: str | 
                                   "to allow more)")
                 out.write(chunk)
         os.replace(tmp, dest)
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise UnsafeArchiveError(f"cannot decompress {source.name}: {err}.",
-                                 "The file may be incomplete or corrupt; fetch it again.") from err
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise _disk_full(source, dest.parent, err) or UnsafeArchiveError(
+            f"cannot decompress {source.name}: {err}.", "The file may be incomplete or corrupt; fetch it again.") from err
     finally:
         tmp.unlink(missing_ok=True)
     marker = _read_marker(dest.parent)
