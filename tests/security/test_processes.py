@@ -146,7 +146,7 @@ def test_a_write_failure_while_extracting_keeps_nothing_half_extracted_and_the_n
     code, out, err = finish(start_fetch("full-extract", fast, limit=2_000_000))
     assert code == 1 and out == "" and "Traceback" not in err, err
     error = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(error) == 1 and "tiles.zip" in error[0], err
+    assert len(error) == 1 and "tiles.zip" in error[0] and "disk is full" in error[0], err
     assert paths.raw_file("tiles.zip").read_bytes() == files["tiles.zip"]   # the download itself was fine
     assert not paths.images.exists() or [p for p in paths.images.rglob("*") if p.is_file()] == []
     assert list(paths.base.rglob(".extract-*")) == [] and not paths.manifest.exists()
