@@ -152,6 +152,11 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def walk_files(folder: Path, skip_hidden: bool = True) -> Iterator[Path]:
     """Every regular file below `folder` (fast: os.scandir), without OS junk and hidden files."""
+    return map(Path, walk_paths(folder, skip_hidden))
+
+
+def walk_paths(folder: Path | str, skip_hidden: bool = True) -> Iterator[str]:
+    """Like walk_files, as plain strings (for folders of 100,000s of files)."""
     stack = [str(folder)]
     while stack:
         current = stack.pop()
@@ -165,7 +170,7 @@ def walk_files(folder: Path, skip_hidden: bool = True) -> Iterator[Path]:
             if item.is_dir(follow_symlinks=False):
                 stack.append(item.path)
             elif item.is_file(follow_symlinks=False):
-                yield Path(item.path)
+                yield item.path
 
 
 def is_image(path: Path | str) -> bool:

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 from .. import archives
 from ..errors import StandardizeError
-from .base import Context, Result, is_image, walk_files
+from .base import Context, Result, is_image, walk_paths
 from .media import image_size
 
 
@@ -76,7 +76,7 @@ def standardize(ctx: Context) -> Result:
     prefix = len(str(images)) + 1
     rows = {"sample_id": [], "split": [], "image": [], "label": [], "source": []}
     folders: list[str] = []
-    found = sorted(str(p)[prefix:].replace("\\", "/") for p in walk_files(images) if is_image(p))
+    found = sorted(p[prefix:].replace("\\", "/") for p in walk_paths(images) if is_image(p))
     depth = _class_depth(found)
     skipped = 0
     split_of = functools.lru_cache(maxsize=None)(
