@@ -12,6 +12,7 @@ the provider's; files with no checksum from anywhere are checked by size and rep
 from __future__ import annotations
 
 import fnmatch
+import glob
 import posixpath
 import sys
 from collections import Counter
@@ -328,6 +329,16 @@ def download_remotes(remotes: list[RemoteFile], job, session):
     return done, combined_error([e for _, e in failures])
 
 
+def remove_download_locks(paths: DatasetPaths, names: list[str]) -> None:
+    """raw/ holds the dataset's files only: the engine's per-file `.<name>.lock` files of finished
+    downloads go (this fetch holds the dataset lock; a file with a partial left keeps its lock)."""
+    for name in names:
+        target = paths.raw_file(name)
+        lock = target.with_name(f".{target.name}.lock")
+        if lock.exists() and not any(target.parent.glob(f".{glob.escape(target.name)}.*.partial")):
+            lock.unlink(missing_ok=True)
+
+
 def download_with_kind(remote: RemoteFile, path, session, quiet):
     """A file whose kind needs its own step (e.g. Drive's confirm form): its module downloads it."""
     import importlib
@@ -504,6 +515,7 @@ def fetch_missing(job: Job, index: int, label: str, remotes: list[RemoteFile], c
     todo = [r for r in selected if not is_present(r, recorded.get(r.name), paths)]
     reused, todo = reuse_unrecorded_files(todo, paths)
     done, error = download_remotes(todo, job, session) if todo else ([], None)
+    remove_download_locks(paths, [remote.name for remote, _ in done])
     when = now_iso()
     new_files = {remote.name: file_record(remote, result, index, when) for remote, result in reused + done}
     all_files = {**recorded, **new_files}

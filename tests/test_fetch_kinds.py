@@ -32,8 +32,7 @@ def png(color) -> bytes:
 
 def raw_bytes(dataset: str) -> dict[str, bytes]:
     raw = dataset_paths(dataset).raw
-    return {p.relative_to(raw).as_posix(): p.read_bytes() for p in raw.rglob("*")
-            if p.is_file() and not p.name.startswith(".")}   # the engine's per-file .lock files
+    return {p.relative_to(raw).as_posix(): p.read_bytes() for p in raw.rglob("*") if p.is_file()}
 
 
 @pytest.fixture
