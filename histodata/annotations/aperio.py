@@ -83,7 +83,8 @@ def read_aperio(root: Element, label: str) -> list[dict]:
             negative = (region.get("NegativeROA") or "0").strip() == "1"
             extra = {"regionId": region.get("Id")} if region.get("Id") else None
             features_item = g.feature(geom, seed=f"aperio:{label}:{a_index}:{r_index}",
-                                      classification=classification, color=color, extra=extra)
+                                      classification=classification, color=color, extra=extra,
+                                      name=(region.get("Text") or "").strip() or None)
             items.append((features_item, negative))
         features.extend(_attach_holes(items))
     return features

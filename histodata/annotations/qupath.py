@@ -74,6 +74,8 @@ def _classification(value: Any) -> dict | None:
         return {"name": value}
     if not isinstance(value, dict):
         return None
+    if not value.get("name") and not value.get("names"):
+        return None   # `{"name": null}` as some writers emit: unclassified
     cls = {k: v for k, v in value.items() if k != "colorRGB"}
     if isinstance(value.get("colorRGB"), int) and "color" not in cls:
         cls["color"] = g.rgb_from_int(value["colorRGB"])

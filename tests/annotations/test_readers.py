@@ -201,3 +201,16 @@ def test_null_geometries_and_bare_geometry_lists(tmp_path):
     bare = [{"type": "Point", "coordinates": [1, 2]}, {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}]
     assert [f["properties"]["objectType"] for f in read_annotations(json.dumps(bare).encode())] == \
         ["annotation", "annotation"]
+
+
+def test_variants_written_by_third_party_tools():
+    """Empty measurement lists, unnamed classifications and region texts, as scripts in the wild write them."""
+    features = [{"type": "Feature", "id": "PathAnnotationObject",
+                 "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 0]]]},
+                 "properties": {"classification": {"name": None}, "isLocked": True, "measurements": [],
+                                "confidence": 0.9}}]
+    feature = read_annotations(json.dumps(features).encode())[0]
+    assert "classification" not in feature["properties"]
+    assert feature["properties"]["measurements"] == {} and feature["properties"]["confidence"] == 0.9
+    xml = APERIO.replace('<Region Id="1" Type="0" NegativeROA="0">', '<Region Id="1" Type="0" Text="gland 1">')
+    assert read_annotations(xml.encode())[0]["properties"]["name"] == "gland 1"
