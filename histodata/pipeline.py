@@ -528,6 +528,8 @@ def fetch_missing(job: Job, index: int, label: str, remotes: list[RemoteFile], c
                                         else "present") for r in selected if r.name in all_files]
     report.complete = complete
     if error is not None:
+        if done:
+            notify(f"{len(done)} file(s) from {label} arrived and are verified; they are kept.")
         raise error
 
 
