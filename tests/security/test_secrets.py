@@ -11,12 +11,12 @@ import os
 import re
 
 import pytest
-from conftest import run_cli
 from emulators.entries import entry_yaml
 from emulators.girder import GirderEmulator
 from emulators.kaggle import KaggleEmulator
 from emulators.service import Reply
 from emulators.zenodo import ZenodoEmulator
+from helpers import run_cli
 
 from histodata.layout import dataset_paths
 
@@ -55,6 +55,14 @@ def assert_no_secret_anywhere(tmp_path, *texts: str, extra=()) -> None:
     assert scanned, "nothing was written: the scan proves nothing"
 
 
+def assert_not_in_urls(*servers) -> None:
+    """Tokens travel in headers only: no request path or query string carried one."""
+    for server in servers:
+        for request in server.requests:
+            url = request.path + "?" + "&".join(f"{k}={v}" for k, v in request.query.items())
+            assert not any(needle in url for needle in NEEDLES), url
+
+
 def echoing(status: int):
     """A hostile or buggy server that puts the credentials it received into its error answer."""
     def reply(request):
@@ -79,6 +87,7 @@ def test_zenodo_fetch_that_succeeds_then_verify(zenodo, extra_registry, tmp_path
     verified = cli("-v", "verify", "zen-ok", "--json")
     assert fetched.returncode == 0 and verified.returncode == 0, fetched.stderr
     assert any("authorization" in r.headers for r in zenodo.server.requests)   # the token was really used
+    assert_not_in_urls(zenodo.server)
     assert_no_secret_anywhere(tmp_path, fetched.stdout, fetched.stderr, verified.stdout, verified.stderr)
 
 
@@ -119,6 +128,7 @@ def test_girder_fetch_that_succeeds_and_one_refused(secrets_set, extra_registry,
     assert ok.returncode == 0, ok.stderr
     assert refused.returncode == 1 and "401" in refused.stderr
     assert session_tokens
+    assert_not_in_urls(girder.server)
     assert_no_secret_anywhere(tmp_path, ok.stdout, ok.stderr, refused.stdout, refused.stderr, extra=session_tokens)
 
 
@@ -137,6 +147,7 @@ def test_kaggle_fetches_that_succeed_and_fail_in_a_real_process(secrets_set, ext
     assert ok.returncode == 0, ok.stderr
     assert forbidden.returncode == 1 and "rules" in forbidden.stderr
     assert unauthorized.returncode == 1
+    assert_not_in_urls(kaggle.server, kaggle.storage)
     assert_no_secret_anywhere(tmp_path, *(r.stdout + r.stderr for r in (ok, forbidden, unauthorized)),
                               extra=["KGAT_wrong-Tok3n-5ec4e7-ff06"])
 
@@ -180,4 +191,5 @@ def test_grand_challenge_fetch_that_succeeds_and_one_refused(secrets_set, extra_
     assert ok.returncode == 0, ok.stderr
     assert closed.returncode == 1
     assert gc.storage.requests and all("authorization" not in r.headers for r in gc.storage.requests)
+    assert_not_in_urls(gc.server, gc.storage)
     assert_no_secret_anywhere(tmp_path, ok.stdout, ok.stderr, closed.stdout, closed.stderr)
