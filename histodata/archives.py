@@ -123,6 +123,8 @@ def _link_stays_inside(member: tuple[str, ...], target: str, hard: bool) -> bool
 
 def _link_on_the_way(rel: tuple[str, ...], is_link: bool, symlinks: set) -> tuple[str, ...] | None:
     """The symlink member that a member's path goes through, or that a file member replaces."""
+    if not symlinks:
+        return None
     for depth in range(1, len(rel) + (0 if is_link else 1)):
         if rel[:depth] in symlinks:
             return rel[:depth]
