@@ -7,7 +7,7 @@ import os
 import pytest
 
 import histodata
-from conftest import run_cli
+from helpers import run_cli
 from emulators.doi import DoiResolver
 from emulators.entries import entry_yaml
 from emulators.zenodo import ZenodoEmulator

@@ -8,7 +8,7 @@ import json
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from helpers import run_cli
 from emulators.dataverse import DataverseEmulator
 from emulators.entries import entry_yaml
 from emulators.figshare import FigshareEmulator

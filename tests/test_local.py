@@ -6,7 +6,7 @@ import json
 import pytest
 
 import histodata
-from conftest import run_cli
+from helpers import run_cli
 from histodata.errors import StandardizeError
 from histodata.layout import dataset_paths, write_record
 from histodata.standardize import standardize_dataset

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from histodata.annotations import AnnotationFormatError, detect_format, read_annotations, write_geojson
-from conftest import run_cli
+from helpers import run_cli
 
 ASAP = """<?xml version="1.0"?>
 <ASAP_Annotations>

@@ -182,17 +182,7 @@ def assert_secrets_absent(secrets, *texts: str, root=None) -> None:
 
 
 def run_cli(*args: str, **kwargs):
-    """tests/conftest.py's `run_cli` (the real CLI in a subprocess), loaded by path: other test
-    folders have their own `conftest` modules, so `from conftest import run_cli` is ambiguous."""
-    import importlib.util
-    import sys
-    from pathlib import Path
+    """The real CLI in a subprocess (tests/helpers.py)."""
+    from helpers import run_cli as run
 
-    module = sys.modules.get("_histodata_tests_root_conftest")
-    if module is None:
-        path = Path(__file__).resolve().parents[1] / "conftest.py"
-        spec = importlib.util.spec_from_file_location("_histodata_tests_root_conftest", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[spec.name] = module
-    return module.run_cli(*args, **kwargs)
+    return run(*args, **kwargs)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from histodata.registry import loader
 from histodata.registry.models import license_restrictions
 

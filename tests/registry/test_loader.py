@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from conftest import run_cli, write_entry
+from helpers import run_cli, write_entry
 from histodata.errors import RegistryError, UnknownDatasetError
 from histodata.registry import loader
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from histodata.errors import HistodataError
 from histodata.registry.search import search_entries
 

@@ -8,7 +8,7 @@ import stat
 import tarfile
 
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 
 from histodata.layout import dataset_paths, read_record
 

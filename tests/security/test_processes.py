@@ -13,7 +13,7 @@ import sys
 import zipfile
 
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 from transfer.test_nginx import wait_for_partial
 
 from histodata.layout import dataset_paths, read_record

@@ -113,7 +113,7 @@ def test_parent_folder_rule(prefix, dropped):
 def test_fetch_end_to_end_with_subset_repeated_base_names_and_multipart(bucket, extra_registry):
     import json
 
-    from conftest import run_cli
+    from helpers import run_cli
     from emulators.entries import entry_yaml
     from histodata.layout import dataset_paths, read_record
 

@@ -10,7 +10,7 @@ from servers.nginx import nginx  # noqa: F401 - the fixture
 from std_helpers import ihc_pixels, save_png, zip_folder  # noqa: F401 - fixtures
 
 import histodata
-from conftest import run_cli
+from helpers import run_cli
 from histodata.layout import dataset_paths, read_record
 
 CLASSES = ["ADI", "LYM", "TUM"]

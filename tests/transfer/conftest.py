@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
 from servers.faults import fault_server  # noqa: F401
@@ -12,16 +10,7 @@ from servers.ftp import ftp_server  # noqa: F401
 from servers.nginx import nginx  # noqa: F401
 
 
-def _root_conftest():
-    """tests/conftest.py by path: the bare name `conftest` may be taken by a sibling folder's conftest."""
-    spec = importlib.util.spec_from_file_location("histodata_root_conftest",
-                                                  Path(__file__).resolve().parents[1] / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_cli = _root_conftest().run_cli
+from helpers import run_cli  # noqa: E402,F401  (used by the tests of this folder)
 
 
 @pytest.fixture(autouse=True)
