@@ -17,7 +17,7 @@ AUTOMATIC_KINDS = {"http", "ftp", "zenodo", "figshare", "dataverse", "mendeley",
 STANDARDIZER_TEXT = {
     "folder-per-class": "class folders become `images/` entries with their class as `label` and their "
                         "root folder as `split`",
-    "camelyon": "WSIs stay whole in `raw/`; ASAP XML lesion annotations become GeoJSON in `annotations/`; "
+    "camelyon": "WSIs are hard-linked whole into `images/` (no copy, no re-encoding); ASAP XML lesion annotations become GeoJSON in `annotations/`; "
                 "slide labels, CAMELYON17 pN stages and centers go into the manifest",
     "bcss": "ROI images and their masks (22 ground-truth codes, 0 = outside the ROI) with TCGA slide and "
             "patient ids",
