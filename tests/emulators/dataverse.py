@@ -16,7 +16,7 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field
 
-from .service import EmulatorServer, Reply, Request, file_reply, json_reply
+from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
 SERVER = "https://dataverse.harvard.edu"
 STORAGE = "https://dvn-cloud.s3.amazonaws.com"
@@ -53,7 +53,7 @@ class DvFile:
 
 
 @dataclass
-class DataverseEmulator:
+class DataverseEmulator(Emulator):
     server: EmulatorServer = field(default_factory=EmulatorServer)
     storage: EmulatorServer = field(default_factory=EmulatorServer)
     datasets: dict[str, list[DvFile]] = field(default_factory=dict)     # "doi:…" -> files
@@ -76,15 +76,6 @@ class DataverseEmulator:
 
     def mirrors(self) -> str:
         return f"{SERVER}={self.server.url} {STORAGE}={self.storage.url}"
-
-    def __enter__(self):
-        self.server.start()
-        self.storage.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.stop()
-        self.storage.stop()
 
     def _files(self, request: Request) -> tuple[str, list[DvFile]]:
         pid = request.query.get("persistentId", "")

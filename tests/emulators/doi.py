@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .service import EmulatorServer, Reply, Request
+from .service import Emulator, EmulatorServer, Reply, Request
 
 SITE = "https://doi.org"
 
 
 @dataclass
-class DoiResolver:
+class DoiResolver(Emulator):
     server: EmulatorServer = field(default_factory=EmulatorServer)
     targets: dict[str, str] = field(default_factory=dict)   # lower-case doi -> landing URL
 
@@ -30,10 +30,3 @@ class DoiResolver:
 
     def mirrors(self) -> str:
         return f"{SITE}={self.server.url}"
-
-    def __enter__(self):
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.stop()

@@ -17,7 +17,7 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field
 
-from .service import EmulatorServer, Reply, Request, file_reply, json_reply
+from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
 API = "https://api.figshare.com"
 WWW = "https://figshare.com"
@@ -47,7 +47,7 @@ class Article:
 
 
 @dataclass
-class FigshareEmulator:
+class FigshareEmulator(Emulator):
     max_page_size: int = 1000
     offset_only: bool = False         # a server that pages only with limit/offset (ignores `page`)
     waf_everywhere: bool = False
@@ -95,22 +95,10 @@ class FigshareEmulator:
     def add_collection(self, collection_id: int, article_ids: list[int]) -> None:
         self.collections[collection_id] = article_ids
 
-    def servers(self):
-        return (self.api, self.www, self.ndownloader, self.storage, self.external)
-
     def mirrors(self) -> str:
         return " ".join(f"{host}={server.url}" for host, server in (
             (API, self.api), (WWW, self.www), (NDOWNLOADER, self.ndownloader),
             (STORAGE, self.storage), (EXTERNAL, self.external)))
-
-    def __enter__(self):
-        for server in self.servers():
-            server.start()
-        return self
-
-    def __exit__(self, *exc):
-        for server in self.servers():
-            server.stop()
 
     # -- documents ----------------------------------------------------------------------------
     def _article(self, request: Request) -> Article:

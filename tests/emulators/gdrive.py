@@ -17,7 +17,7 @@ import html
 import uuid
 from dataclasses import dataclass, field
 
-from .service import EmulatorServer, Reply, Request, file_reply
+from .service import Emulator, EmulatorServer, Reply, Request, file_reply
 
 USERCONTENT = "https://drive.usercontent.google.com"
 ACCOUNTS = "https://accounts.google.com"
@@ -46,7 +46,7 @@ def drive_id(n: int, prefix: str = "1") -> str:
     return (prefix + f"{n:08d}" + "Abc_DeF-gHiJkLmNoPqRsTuVw")[:33]
 
 
-class DriveEmulator:
+class DriveEmulator(Emulator):
     def __init__(self):
         self.server = EmulatorServer()
         self.files: dict[str, DriveFile] = {}
@@ -71,19 +71,6 @@ class DriveEmulator:
         url = self.server.url
         return (f"https://drive.google.com={url}/drive {USERCONTENT}={url}/usercontent "
                 f"https://docs.google.com={url}/docs {ACCOUNTS}={url}/accounts")
-
-    def start(self):
-        self.server.start()
-        return self
-
-    def stop(self):
-        self.server.stop()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     # ----- pages
     @staticmethod

@@ -19,7 +19,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-from .service import EmulatorServer, Reply, Request, file_reply, json_reply
+from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
 _ids = itertools.count(0x5BBDEED1E629140048D01000)
 
@@ -77,7 +77,7 @@ class Node:
         return True
 
 
-class GirderEmulator:
+class GirderEmulator(Emulator):
     """Build a tree with `collection/folder/item/file`, then `start()`; `api_url` is the API root."""
 
     def __init__(self, api_keys: dict[str, str] | None = None, hashsum: bool = True, max_limit: int | None = None,
@@ -117,19 +117,6 @@ class GirderEmulator:
     @property
     def api_url(self) -> str:
         return self.server.url + "/api/v1"
-
-    def start(self) -> GirderEmulator:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @staticmethod
     def error(status: int, message: str, kind: str = "rest") -> Reply:

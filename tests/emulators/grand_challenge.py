@@ -16,7 +16,7 @@ import ssl
 import uuid
 from dataclasses import dataclass, field
 
-from .service import EmulatorServer, Reply, Request, file_reply, json_reply
+from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
 PUBLIC = "https://grand-challenge.org"
 STORAGE = "https://storage.grand-challenge.example"
@@ -50,7 +50,7 @@ def tls_contexts(tmp_path):
     return context, bundle
 
 
-class GrandChallengeEmulator:
+class GrandChallengeEmulator(Emulator):
     def __init__(self, ssl_context: ssl.SSLContext, tokens: set[str]):
         self.server = EmulatorServer(ssl_context)
         self.storage = EmulatorServer(ssl_context)    # another host: tokens must not follow redirects
@@ -78,21 +78,6 @@ class GrandChallengeEmulator:
 
     def mirrors(self) -> str:
         return f"{PUBLIC}={self.server.url} {STORAGE}={self.storage.url}"
-
-    def start(self):
-        self.server.start()
-        self.storage.start()
-        return self
-
-    def stop(self):
-        self.server.stop()
-        self.storage.stop()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     # ----- documents
     def token(self, request: Request) -> str:

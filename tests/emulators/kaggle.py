@@ -14,13 +14,13 @@ from __future__ import annotations
 import base64
 import secrets
 
-from .service import EmulatorServer, Reply, Request, file_reply, json_reply
+from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
 STORAGE = "https://storage.googleapis.com"
 RULES = "You must accept this competition's rules before you'll be able to download files."
 
 
-class KaggleEmulator:
+class KaggleEmulator(Emulator):
     def __init__(self, users: dict[str, str] | None = None, tokens: set[str] | None = None):
         self.server = EmulatorServer()
         self.storage = EmulatorServer()
@@ -36,21 +36,6 @@ class KaggleEmulator:
 
     def mirrors(self) -> str:
         return f"https://api.kaggle.com={self.server.url} {STORAGE}={self.storage.url}"
-
-    def start(self):
-        self.server.start()
-        self.storage.start()
-        return self
-
-    def stop(self):
-        self.server.stop()
-        self.storage.stop()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @staticmethod
     def error(code: int, message: str) -> Reply:

@@ -14,7 +14,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 
-from .service import EmulatorServer, Reply, Request, file_reply, json_reply
+from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
 SITE = "https://data.mendeley.com"
 STORAGE = "https://prod-dcd-datasets-public-files-eu-west-1.s3.eu-west-1.amazonaws.com"
@@ -22,7 +22,7 @@ REFUSED_AGENTS = ("python-urllib", "python-requests")
 
 
 @dataclass
-class MendeleyEmulator:
+class MendeleyEmulator(Emulator):
     api: EmulatorServer = field(default_factory=EmulatorServer)
     storage: EmulatorServer = field(default_factory=EmulatorServer)
     datasets: dict[str, dict] = field(default_factory=dict)   # id -> {"version", "files": {path: bytes}}
@@ -48,15 +48,6 @@ class MendeleyEmulator:
 
     def mirrors(self) -> str:
         return f"{SITE}={self.api.url} {STORAGE}={self.storage.url}"
-
-    def __enter__(self):
-        self.api.start()
-        self.storage.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.api.stop()
-        self.storage.stop()
 
     def _refuse_libraries(self, dispatch):
         def wrapped(request: Request) -> Reply:

@@ -165,6 +165,29 @@ class EmulatorServer:
         return [r for r in self.requests if path_fragment in r.path]
 
 
+class Emulator:
+    """Base of the service emulators: starts and stops every EmulatorServer it holds (API host,
+    storage host, ...) in attribute order, and works as a context manager."""
+
+    def servers(self) -> list[EmulatorServer]:
+        return [value for value in vars(self).values() if isinstance(value, EmulatorServer)]
+
+    def start(self):
+        for server in self.servers():
+            server.start()
+        return self
+
+    def stop(self) -> None:
+        for server in reversed(self.servers()):
+            server.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 def assert_secrets_absent(secrets, *texts: str, root=None) -> None:
     """No secret appears in any text (stdout, stderr) nor in any file under `root`."""
     from pathlib import Path

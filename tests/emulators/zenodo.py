@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from .service import EmulatorServer, Reply, Request, file_reply, json_reply
+from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
 SITE = "https://zenodo.org"
 RATE_LIMIT = 60
@@ -43,7 +43,7 @@ class Record:
 
 
 @dataclass
-class ZenodoEmulator:
+class ZenodoEmulator(Emulator):
     server: EmulatorServer = field(default_factory=EmulatorServer)
     records: dict[str, Record] = field(default_factory=dict)
     concept_latest: bool = True      # /api/records/{concept}/versions/latest answers (else 404)
@@ -80,13 +80,6 @@ class ZenodoEmulator:
 
     def mirrors(self) -> str:
         return f"{SITE}={self.server.url}"
-
-    def __enter__(self):
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.stop()
 
     # -- rate limits ----------------------------------------------------------------------------
     def rate_limit(self, requests: int, window: float) -> None:
