@@ -61,6 +61,7 @@ class FetchReport:
     fallbacks: list[str] = field(default_factory=list)
     standardized: bool = False
     standardize_note: str | None = None
+    ingest: dict | None = None          # --from: adopted, missing, unexpected and mismatched files
 
     @property
     def total_bytes(self) -> int:
@@ -581,17 +582,18 @@ def finish(job: Job, report: FetchReport) -> None:
 
 
 # ----------------------------------------------------------------------------- manual ingest (--from)
-def pinned_specs(entry) -> list:
-    """What a person should end up with: the manual source's files, else the first pinned list."""
-    ordered = sorted(entry.sources, key=lambda s: s.kind != "manual")
-    return next((list(s.files) for s in ordered if s.files), [])
+def expected_specs(entry) -> list:
+    """What a person should end up with (the manual kind decides)."""
+    from .sources.manual import expected_specs as manual_expected
+
+    return manual_expected(entry)
 
 
 def adopt(job: Job, from_dir) -> FetchReport:
     """--from DIR: the manual kind adopts the files, then the record and standardize steps run."""
     from .sources import kind_module
 
-    specs = pinned_specs(job.entry)
+    specs = expected_specs(job.entry)
     selected = None
     if job.patterns:
         wanted = set(select([s.name for s in specs], job.patterns))
@@ -616,9 +618,9 @@ def record_ingest(job: Job, ingest, whole: bool) -> FetchReport:
     complete = whole and not ingest.missing and not ingest.mismatched
     save_record(paths, entry, new_files, {
         "time": when, "histodata_version": __version__, "complete": complete,
-        "expected": sorted(s.name for s in pinned_specs(entry)) or None,
+        "expected": sorted(s.name for s in expected_specs(entry)) or None,
         "sources": sources_so_far(paths, label)})
-    report = FetchReport(entry.id, str(paths.raw), complete=complete, sources_used=[label])
+    report = FetchReport(entry.id, str(paths.raw), complete=complete, sources_used=[label], ingest=ingest.to_dict())
     report.files = [outcome_from_record(n, info, "adopted") for n, info in new_files.items()]
     return report
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -178,3 +179,6 @@ def test_fetch_from_a_mirax_folder_and_failed_fetch_prints_instructions(tmp_path
     assert (raw / "2" / "Slidedat.ini").exists() and (raw / "1" / "Data0002.dat").read_bytes() == bytes([2]) * 1000
     assert os.path.samefile(raw / "1.mrxs", incoming / "1.mrxs")
     assert "readme.pdf" in result.stderr and "not part of the dataset" in result.stderr
+    report = json.loads(result.stdout)
+    assert report["ingest"]["unexpected"] == ["readme.pdf"] and report["ingest"]["missing"] == []
+    assert report["ingest"]["ok"] is True
