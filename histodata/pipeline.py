@@ -24,7 +24,7 @@ from ._version import __version__
 from .errors import AccessError, CredentialsError, DownloadError, HistodataError
 from .layout import DatasetPaths, dataset_paths, read_record, write_record
 from .redact import redact
-from .sources.base import RemoteFile, apply_pinned
+from .sources.base import RemoteFile, apply_pinned, parallel_map
 
 LISTED_NAMES = 5        # names shown when a --files pattern matches nothing
 FROM_HINT = "When you have the files, adopt them with: histodata fetch {id} --from DIR"
@@ -301,23 +301,29 @@ def reuse_unrecorded_files(remotes: list[RemoteFile], paths: DatasetPaths):
 
 
 # ----------------------------------------------------------------------------- downloading
+KIND_DOWNLOAD_WORKERS = 2
+
+
 def download_remotes(remotes: list[RemoteFile], job, session):
     """Download `remotes` into raw/: (pairs of remote and DownloadResult that succeeded, error or None)."""
     from .transfer import DownloadTask, download_many
 
     paths, workers, quiet = job.paths, job.workers, job.quiet
-    by_path, tasks, done, failures = {}, [], [], []
+    by_path, tasks, by_kind, done, failures = {}, [], [], [], []
     for remote in remotes:
         path = paths.raw_file(remote.name)
         path.parent.mkdir(parents=True, exist_ok=True)
         by_path[str(path.absolute())] = remote
         if remote.downloader:
-            done_or_error = download_with_kind(remote, path, session, quiet)
-            (done if not isinstance(done_or_error, HistodataError) else failures).append(
-                (remote, done_or_error))
+            by_kind.append((remote, path))
         else:
             tasks.append(DownloadTask(url=remote.url, path=path, checksums=dict(remote.checksums),
                                       size=remote.size, headers=dict(remote.headers), name=remote.name))
+    # Files whose kind needs its own step (Drive, Kaggle, DSA crops): a couple at a time, politely.
+    outcomes = parallel_map(lambda pair: download_with_kind(pair[0], pair[1], session, quiet), by_kind,
+                            workers=KIND_DOWNLOAD_WORKERS)
+    for (remote, _), outcome in zip(by_kind, outcomes, strict=True):
+        (failures if isinstance(outcome, HistodataError) else done).append((remote, outcome))
     results = []
     if tasks:
         try:
