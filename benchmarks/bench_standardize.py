@@ -47,10 +47,14 @@ def build_zip(path: Path, tiles: int) -> None:
 
 
 def timed(fn) -> float:
-    """Seconds `fn` takes, after flushing earlier writes (so one step does not pay for another's)."""
+    """Seconds `fn` takes until its files are on disk: earlier writes are flushed before, and its own
+    writes are flushed inside the measurement. Without the second sync, whichever step happens to hit
+    the kernel's dirty-page limit pays for the other's writeback (on this VM that swung single rounds
+    from 5 to 23 s)."""
     os.sync()
     start = time.perf_counter()
     fn()
+    os.sync()
     return time.perf_counter() - start
 
 
@@ -138,6 +142,8 @@ def main() -> int:
             paths.raw.mkdir(parents=True)
             os.link(archive, paths.raw / archive.name)
             standardizes.append(timed(lambda: standardize_dataset(entry(paths.id), paths, quiet=True)))
+            if round_:  # like unzip's folder, later rounds' output goes (round 0 is kept for the checks below)
+                shutil.rmtree(paths.base)
         t_unzip, t_std = statistics.median(unzips), statistics.median(standardizes)
         paths = dataset_paths("bench-tiles-0")
         t_again = timed(lambda: standardize_dataset(entry(paths.id), paths, quiet=True))
