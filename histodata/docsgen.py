@@ -9,7 +9,7 @@ import html
 import json
 
 from .cards import ACCESS_TEXT, size_line, source_locator
-from .cli import entry_size_text, human_size
+from .cli import human_size
 from .registry.models import license_restrictions
 
 AUTOMATIC_KINDS = {"http", "ftp", "zenodo", "figshare", "dataverse", "mendeley", "s3", "gdrive", "girder",
