@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .registry.loader import load_registry
 from .registry.models import Entry
-from .registry.search import search_entries
+from .registry.search import search_entries, total_bytes
 
 COLUMNS = ["id", "name", "organs", "stains", "tasks", "modality", "year", "size_bytes", "access",
            "license", "homepage", "doi", "catalog_row", "source_kinds"]
@@ -23,7 +23,7 @@ def search(text: str | None = None, organ: str | None = None, stain: str | None 
     for entry in results:
         rows.append({
             **{c: entry.get(c) for c in COLUMNS if c in entry or c in ("year", "homepage", "doi", "catalog_row")},
-            "size_bytes": Entry.model_validate(entry).total_bytes,
+            "size_bytes": total_bytes(entry),
             "source_kinds": [s["kind"] for s in entry.get("sources", [])],
             "entry": entry,
         })

@@ -28,10 +28,10 @@ def source_locator(source: dict) -> str:
 def size_line(entry: dict) -> str:
     """Bytes (published or summed from files), counts, and the size as published, without repeats."""
     from .cli import human_size
-    from .registry.models import Entry
+    from .registry.search import total_bytes
 
     size = entry.get("size") or {}
-    total = size.get("bytes") or Entry.model_validate(entry).total_bytes
+    total = total_bytes(entry)
     parts = [human_size(total) if total else ""]
     parts += [f"{size[k]:,} {k}" for k in ("slides", "images", "patients") if size.get(k)]
     parts.append(size.get("text") or "")

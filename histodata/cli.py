@@ -43,13 +43,11 @@ def human_size(num: int | None) -> str:
 
 
 def entry_size_text(entry: dict) -> str:
-    size = entry.get("size") or {}
-    if size.get("bytes"):
-        return human_size(size["bytes"])
-    from .registry.models import Entry  # only when no published size: derive from files
+    """Total bytes when known, else the size as published."""
+    from .registry.search import total_bytes
 
-    total = Entry.model_validate(entry).total_bytes
-    return human_size(total) if total else (size.get("text") or "")
+    total = total_bytes(entry)
+    return human_size(total) if total else ((entry.get("size") or {}).get("text") or "")
 
 
 # ----------------------------------------------------------------------------- catalog commands

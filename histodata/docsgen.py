@@ -11,6 +11,7 @@ import json
 from .cards import ACCESS_TEXT, size_line, source_locator
 from .cli import human_size
 from .registry.models import license_restrictions
+from .registry.search import total_bytes
 
 AUTOMATIC_KINDS = {"http", "ftp", "zenodo", "figshare", "dataverse", "mendeley", "s3", "gdrive", "girder",
                    "grand-challenge", "kaggle"}
@@ -112,9 +113,7 @@ def _size_cell(entry: dict, total: int) -> str:
 
 
 def _catalog_row(entry: dict) -> str:
-    from .registry.models import Entry
-
-    total = Entry.model_validate(entry).total_bytes or 0
+    total = total_bytes(entry) or 0
     search_text = " ".join([entry["id"], entry["name"], *entry.get("aliases", []), *entry["organs"],
                             *entry["stains"], *entry["tasks"], entry["modality"], entry["license"],
                             entry["access"], entry.get("catalog_row", "")]).lower()

@@ -237,12 +237,9 @@ class Entry(_Model):
     @property
     def total_bytes(self) -> int | None:
         """Published total size, else the sum of the first source whose every file has a size."""
-        if self.size and self.size.bytes:
-            return self.size.bytes
-        for source in self.sources:
-            if source.files and all(f.size is not None for f in source.files):
-                return sum(f.size for f in source.files)  # type: ignore[misc]
-        return None
+        from .search import total_bytes
+
+        return total_bytes(self.model_dump(exclude_none=True))
 
 
 def license_restrictions(license_id: str) -> list[str]:

@@ -85,3 +85,15 @@ def search_entries(entries: list[dict], text: str | None = None, **filters: str 
 def _matches(entry: dict, kind: str, term: str) -> bool:
     value = entry.get(_FILTER_FIELD[kind])
     return term in value if isinstance(value, list) else value == term
+
+
+def total_bytes(entry: dict) -> int | None:
+    """Published total size, else the sum of the first source whose every file has a size."""
+    published = (entry.get("size") or {}).get("bytes")
+    if published:
+        return published
+    for source in entry.get("sources") or []:
+        files = source.get("files") or []
+        if files and all(f.get("size") is not None for f in files):
+            return sum(f["size"] for f in files)
+    return None
