@@ -23,6 +23,25 @@ USER_AGENT = f"histodata/{__version__} (+https://github.com/histodata/histodata)
 SECRET_HEADERS = ("Authorization", "Girder-Token", "Girder-Authorization", "X-Api-Key", "Cookie",
                   "X-Kaggle-Key", "Private-Token")
 DEFAULT_TIMEOUT = (15, 60)  # connect, read (seconds)
+RATE_LIMIT_MAX_WAIT = 60.0   # seconds; a longer X-RateLimit-Reset is left to the retry policy
+
+
+def respect_rate_limit(response, *args, now: float | None = None, **kwargs) -> None:
+    """A response hook: when a server says no requests remain in its window (X-RateLimit-Remaining: 0,
+    as Zenodo does), wait for its X-RateLimit-Reset (epoch seconds) before the next request, at most
+    a minute."""
+    import time
+
+    if response.headers.get("X-RateLimit-Remaining", "").strip() != "0":
+        return
+    try:
+        reset = float(response.headers.get("X-RateLimit-Reset", ""))
+    except ValueError:
+        return
+    wait = min(RATE_LIMIT_MAX_WAIT, reset - (time.time() if now is None else now))
+    if wait > 0:
+        log.debug("rate limit reached; waiting %.1f s for the window to reset", wait)
+        time.sleep(wait)
 
 
 class Session(requests.Session):
@@ -36,6 +55,7 @@ class Session(requests.Session):
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
+        self.hooks["response"].append(respect_rate_limit)   # every request, API calls and downloads
 
     def map_url(self, url: str) -> str:
         mapped = apply_mirrors(url, self._mirrors)

@@ -449,7 +449,6 @@ def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchRepo
 
     report = FetchReport(job.entry.id, str(job.paths.raw), dry_run=dry_run)
     session = new_session(pool_size=max(16, job.workers or 4))
-    session.hooks["response"].append(pace_by_rate_limit)
     errors: list[tuple[str, HistodataError]] = []
     for position, (index, source) in enumerate(candidates):
         label = source_label(index, source.kind)
@@ -484,14 +483,6 @@ def listing_status(label: str, quiet: bool | None):
     from rich.console import Console
 
     return Console(stderr=True).status(f"Listing the files of {label} ...")
-
-
-def pace_by_rate_limit(response, *args, **kwargs) -> None:
-    """Every request of a fetch (API calls and downloads): when a host says no requests remain in
-    its window (X-RateLimit-Remaining: 0, as Zenodo does), wait for the window's reset first."""
-    from .sources.base import respect_rate_limit
-
-    respect_rate_limit(response)
 
 
 def all_sources_failed(entry, errors: list[tuple[str, HistodataError]]) -> HistodataError:

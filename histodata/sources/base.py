@@ -66,7 +66,6 @@ def safe_relative_path(name: str) -> str:
 # ----------------------------------------------------------------------------- shared helpers
 # (added for the API-backed kinds: zenodo, figshare, dataverse, mendeley, s3, http, ftp)
 
-RATE_LIMIT_MAX_WAIT = 60.0   # seconds; a longer X-RateLimit-Reset is left to the retry policy
 
 
 def files_from_specs(source, kind: str) -> list[RemoteFile]:
@@ -80,22 +79,6 @@ def checksum_name(label: str) -> str | None:
     """A provider's algorithm label ('MD5', 'SHA-256', 'sha1') as hashlib's name, or None if unknown."""
     name = (label or "").lower().replace("-", "").replace("_", "")
     return name if name in ("md5", "sha1", "sha256", "sha512") else None
-
-
-def respect_rate_limit(response, now: float | None = None) -> None:
-    """Be polite: when a server says no requests remain (X-RateLimit-Remaining: 0), wait for
-    its X-RateLimit-Reset (epoch seconds) before the next request, at most a minute."""
-    import time
-
-    if response.headers.get("X-RateLimit-Remaining", "").strip() != "0":
-        return
-    try:
-        reset = float(response.headers.get("X-RateLimit-Reset", ""))
-    except ValueError:
-        return
-    wait = min(RATE_LIMIT_MAX_WAIT, reset - (time.time() if now is None else now))
-    if wait > 0:
-        time.sleep(wait)
 
 
 def _error_detail(response) -> str:
@@ -125,8 +108,7 @@ def api_get(session, url: str, *, what: str, **kwargs):
     from ..errors import AccessError, DownloadError
     from ..transfer.retry import request_with_retries
 
-    response = request_with_retries(session, "GET", url, **kwargs)
-    respect_rate_limit(response)
+    response = request_with_retries(session, "GET", url, **kwargs)   # the session paces by rate limits
     status = response.status_code
     detail = _error_detail(response) if status >= 400 else ""
     said = f" ({detail})" if detail else ""
