@@ -11,6 +11,7 @@ def on_files(files, config):
     from pathlib import Path
 
     from histodata import docsgen
+    from histodata.cli import build_parser
     from histodata.registry.loader import load_folder
 
     # The registry of the checkout being built (not whichever histodata is installed).
@@ -19,7 +20,7 @@ def on_files(files, config):
     pages = {
         "catalog/index.md": docsgen.catalog_page(entries),
         "catalog-notes.md": docsgen.catalog_notes_page(entries),
-        "cli.md": docsgen.cli_page(),
+        "cli.md": docsgen.cli_page(build_parser()),
         "catalog.json": docsgen.catalog_json(entries),
     }
     pages.update({f"datasets/{e['id']}/index.md": docsgen.dataset_page(e) for e in entries})

@@ -4,6 +4,8 @@ The public names are imported on first use, so `import histodata` (and the CLI) 
 """
 from __future__ import annotations
 
+import importlib
+
 from ._version import __version__
 
 __all__ = ["__version__", "search", "info", "cite", "fetch", "load", "download", "verify", "HistodataError"]
@@ -13,7 +15,7 @@ _LAZY = {
     "info": ("histodata.api", "info"),
     "cite": ("histodata.api", "cite"),
     "fetch": ("histodata.pipeline", "fetch"),
-    "verify": ("histodata.pipeline", "verify"),
+    "verify": ("histodata.verification", "verify"),
     "load": ("histodata.local", "load"),
     "download": ("histodata.transfer", "download"),
     "HistodataError": ("histodata.errors", "HistodataError"),
@@ -22,8 +24,6 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
-
         module, attribute = _LAZY[name]
         value = getattr(importlib.import_module(module), attribute)
         globals()[name] = value

@@ -1,6 +1,7 @@
 """The catalog half of the Python API: search, info, cite."""
 from __future__ import annotations
 
+from .cards import citation_text
 from .registry.loader import load_registry
 from .registry.models import Entry
 from .registry.search import search_entries, total_bytes
@@ -15,7 +16,7 @@ def search(text: str | None = None, organ: str | None = None, stain: str | None 
 
     `organs`, `stains` and `tasks` are lists; `entry` holds the full entry dict.
     """
-    import pandas as pd
+    import pandas as pd  # heavy: imported on first use
 
     results = search_entries(load_registry().dicts(), text, organ=organ, stain=stain, task=task,
                              access=access, modality=modality)
@@ -37,6 +38,4 @@ def info(dataset_id: str) -> Entry:
 
 def cite(dataset_id: str, format: str = "bibtex") -> str:  # noqa: A002 - mirrors the CLI option
     """The entry's citation as BibTeX or plain text."""
-    from .cards import citation_text
-
     return citation_text(load_registry().get_dict(dataset_id), format)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 
-from .registry.models import license_restrictions
+from .console import human_size
+from .registry.vocab import license_restrictions
+from .registry.search import total_bytes
 
 _LOCATORS = ("record", "article", "collection", "version", "server", "doi", "dataset", "bucket", "region",
              "endpoint", "prefix", "folder", "file", "resource_key", "api_url", "item", "path", "archive",
@@ -25,11 +27,14 @@ def source_locator(source: dict) -> str:
     return " ".join(parts)
 
 
+def entry_size_text(entry: dict) -> str:
+    """Total bytes when known, else the size as published."""
+    total = total_bytes(entry)
+    return human_size(total) if total else ((entry.get("size") or {}).get("text") or "")
+
+
 def size_line(entry: dict) -> str:
     """Bytes (published or summed from files), counts, and the size as published, without repeats."""
-    from .cli import human_size
-    from .registry.search import total_bytes
-
     size = entry.get("size") or {}
     total = total_bytes(entry)
     parts = [human_size(total) if total else ""]
@@ -39,10 +44,8 @@ def size_line(entry: dict) -> str:
 
 
 def print_card(entry: dict, console) -> None:
-    from rich.panel import Panel
+    from rich.panel import Panel  # heavy: rich, imported on first use
     from rich.table import Table
-
-    from .cli import entry_size_text
 
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")

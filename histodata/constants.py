@@ -29,6 +29,9 @@ SECRET_ENV_VARS = (ENV_ZENODO_TOKEN, ENV_GRAND_CHALLENGE, ENV_KAGGLE_KEY, ENV_KA
 
 APP_NAME = "histodata"
 
+# Checksum algorithms histodata knows, with the length of their hex digest.
+CHECKSUM_ALGORITHMS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
@@ -41,7 +44,7 @@ def data_root(override: str | os.PathLike | None = None) -> Path:
     env = os.environ.get(ENV_HOME)
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_data_dir
+    from platformdirs import user_data_dir  # heavy: imported on first use
 
     return Path(user_data_dir(APP_NAME, appauthor=False))
 
@@ -51,7 +54,7 @@ def cache_dir() -> Path:
     env = os.environ.get(ENV_CACHE)
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_cache_dir
+    from platformdirs import user_cache_dir  # heavy: imported on first use
 
     return Path(user_cache_dir(APP_NAME, appauthor=False))
 

@@ -5,12 +5,13 @@ reference are rebuilt from the registry and the argument parser on every `mkdocs
 """
 from __future__ import annotations
 
+import argparse
 import html
 import json
 
 from .cards import ACCESS_TEXT, size_line, source_locator
-from .cli import human_size
-from .registry.models import license_restrictions
+from .console import human_size
+from .registry.vocab import license_restrictions
 from .registry.search import total_bytes
 
 AUTOMATIC_KINDS = {"http", "ftp", "zenodo", "figshare", "dataverse", "mendeley", "s3", "gdrive", "girder",
@@ -239,13 +240,8 @@ def catalog_notes_page(entries: list[dict]) -> str:
     return "\n".join(out)
 
 
-def cli_page() -> str:
-    """The CLI reference, from the argument parser itself."""
-    import argparse
-
-    from .cli import build_parser
-
-    parser = build_parser()
+def cli_page(parser: argparse.ArgumentParser) -> str:
+    """The CLI reference, from the command's own argument parser (`histodata.cli.build_parser()`)."""
     out = ["# Command line\n", "Generated from `histodata --help` and each command's `--help`.\n",
            "```text\n" + parser.format_help() + "```\n"]
 

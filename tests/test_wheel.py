@@ -27,7 +27,7 @@ def test_wheel_ships_registry_and_index(wheel):
     in_repo = sorted(p.name for p in (ROOT / "registry").glob("*.yaml"))
     assert shipped == in_repo
     assert sorted(e["id"] for e in index["entries"]) == sorted(Path(n).stem for n in in_repo)
-    assert "histodata/cli.py" in names
+    assert "histodata/cli/__init__.py" in names
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import vocab
+from .vocab import license_restrictions  # noqa: F401  (part of the models' public names)
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -240,16 +241,3 @@ class Entry(_Model):
         from .search import total_bytes
 
         return total_bytes(self.model_dump(exclude_none=True))
-
-
-def license_restrictions(license_id: str) -> list[str]:
-    """Human warnings for a license id: non-commercial, no-derivatives, share-alike."""
-    upper = (license_id or "").upper()
-    warnings = []
-    if "-NC" in upper or "NONCOMMERCIAL" in upper.replace(" ", "") or "NON-COMMERCIAL" in upper:
-        warnings.append("non-commercial use only")
-    if "-ND" in upper or "NODERIV" in upper.replace(" ", ""):
-        warnings.append("no derivatives")
-    if "-SA" in upper:
-        warnings.append("share-alike")
-    return warnings

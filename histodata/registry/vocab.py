@@ -142,3 +142,16 @@ def normalize(kind: str, value: str) -> str:
 def try_normalize(kind: str, value: str) -> str | None:
     """Like `normalize` but returns None for an unknown value."""
     return _LOOKUP[kind].get(_key(value))
+
+
+def license_restrictions(license_id: str) -> list[str]:
+    """Human warnings for a license id: non-commercial, no-derivatives, share-alike."""
+    upper = (license_id or "").upper()
+    warnings = []
+    if "-NC" in upper or "NONCOMMERCIAL" in upper.replace(" ", "") or "NON-COMMERCIAL" in upper:
+        warnings.append("non-commercial use only")
+    if "-ND" in upper or "NODERIV" in upper.replace(" ", ""):
+        warnings.append("no derivatives")
+    if "-SA" in upper:
+        warnings.append("share-alike")
+    return warnings

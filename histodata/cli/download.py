@@ -1,11 +1,13 @@
-"""`histodata download URL -o PATH [--md5 H] ...`: the engine on one URL."""
+"""`histodata download URL -o PATH [--md5 H] ...`: the download engine on one URL."""
 from __future__ import annotations
 
 import sys
 
+from ..constants import CHECKSUM_ALGORITHMS
+from ..console import emit_json
 from ..errors import HistodataError
-
-ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
+from ..redact import register_secret
+from ..transfer import download as download_url
 
 
 def parse_header(text: str) -> tuple[str, str]:
@@ -16,20 +18,14 @@ def parse_header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def download_command(args) -> int:
-    from ..redact import register_secret
-    from . import download
-
-    headers = dict(parse_header(h) for h in getattr(args, "header", None) or [])
+def download(args) -> int:
+    headers = dict(parse_header(h) for h in args.header or [])
     for value in headers.values():
         register_secret(value)
-    checksums = {name: getattr(args, name) for name in ALGORITHMS if getattr(args, name, None)}
-    result = download(args.url, args.output, checksums, args.size, headers,
-                      quiet=True if args.quiet else None,
-                      allow_html=getattr(args, "allow_html", False))
+    checksums = {name: getattr(args, name) for name in CHECKSUM_ALGORITHMS if getattr(args, name, None)}
+    result = download_url(args.url, args.output, checksums, args.size, headers,
+                          quiet=True if args.quiet else None, allow_html=args.allow_html)
     if args.json:
-        from ..cli import emit_json
-
         emit_json(result.to_dict())
         return 0
     checked = "+".join(result.verified) + " verified" if result.verified else "no checksum given"

@@ -5,11 +5,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from ..annotations import detect_format, read_annotations, write_geojson
+from ..annotations.geometry import AnnotationFormatError
 
-def convert_command(args) -> int:
-    from . import detect_format, write_geojson, read_annotations
-    from .geometry import AnnotationFormatError
 
+def convert(args) -> int:
     source = Path(args.input)
     try:
         kind, _ = detect_format(source.read_bytes(), source.name)

@@ -1,0 +1,85 @@
+"""`histodata fetch` and `histodata verify`: run the pipeline, then tell the person what happened."""
+from __future__ import annotations
+
+import sys
+
+from ..console import emit_json, human_size, stdout_console
+from ..errors import IncompleteError
+from ..pipeline import fetch as fetch_dataset
+from ..redact import redact
+from ..reports import FetchReport, VerifyReport
+from ..verification import verify as verify_dataset
+
+
+def fetch(args) -> int:
+    """A dry-run table on stdout, else a summary on stderr; --json a report (also when incomplete)."""
+    try:
+        report = fetch_dataset(args.id, root=args.root, files=args.files, from_dir=args.from_dir,
+                               dry_run=args.dry_run, workers=args.workers, quiet=True if args.quiet else None,
+                               source=args.source, standardize=not args.no_standardize)
+    except IncompleteError as err:
+        if args.json and err.report is not None:
+            emit_json(err.report.to_dict())
+        raise
+    if args.json:
+        emit_json(report.to_dict())
+    elif report.dry_run:
+        print_plan(report)
+    elif not report.already_complete:
+        say(summary(report))
+    return 0
+
+
+def summary(report: FetchReport) -> str:
+    adopted = sum(f.status == "adopted" for f in report.files)
+    downloaded = sum(f.status == "downloaded" for f in report.files)
+    arrived = (f"{adopted} file(s) adopted" if adopted else f"{downloaded} file(s) fetched")
+    return (f"{report.dataset}: {arrived} ({human_size(report.fetched_bytes)}), {len(report.files)} in place in "
+            f"{report.raw_dir}" + (" and standardized." if report.standardized else "."))
+
+
+def print_plan(report: FetchReport) -> None:
+    from rich.table import Table  # heavy: rich, imported on first use
+
+    sources = ", ".join(report.sources_used)
+    table = Table(title=f"{report.dataset}: {len(report.files)} file(s) from {sources}")
+    for column in ("name", "size", "checksum", "source"):
+        table.add_column(column, overflow="fold", justify="right" if column == "size" else "left")
+    for f in report.files:
+        table.add_row(f.name, human_size(f.size) or "?", f.checksum, f.source)
+    unknown = sum(f.size is None for f in report.files)
+    present = [f for f in report.files if f.status == "present"]
+    table.caption = (f"total {human_size(report.total_bytes)}"
+                     + (f" + {unknown} file(s) of unknown size" if unknown else "")
+                     + (f"; {len(present)} file(s) ({human_size(sum(f.size or 0 for f in present))}) "
+                        "already on disk" if present else "")
+                     + ("; listed from the registry's pinned file list, without the network"
+                        if report.listed_from == "registry" else ""))
+    stdout_console().print(table)
+
+
+def verify(args) -> int:
+    """One line per problem, a summary; exit 1 when anything is missing or changed."""
+    report = verify_dataset(args.id, root=args.root, files=args.files)
+    if args.json:
+        emit_json(report.to_dict())
+        return 0 if report.ok else 1
+    for f in report.files:
+        if f.status != "ok":
+            say(f"{f.status}: {f.name}" + (f" ({f.detail})" if f.detail else ""))
+    say_verify_summary(report)
+    return 0 if report.ok else 1
+
+
+def say_verify_summary(report: VerifyReport) -> None:
+    unverified = [f.name for f in report.files if f.unverified and f.status == "ok"]
+    if unverified:
+        say(f"{len(unverified)} file(s) are unverified: no published checksum, only checked against the "
+            f"sha256 recorded when they were fetched (e.g. {unverified[0]}).")
+    say(f"{report.dataset}: {report.count('ok')} ok, {report.count('missing')} missing, "
+        f"{report.count('changed')} changed."
+        + ("" if report.ok else f" Run `histodata fetch {report.dataset}` to repair."))
+
+
+def say(message: str) -> None:
+    print(redact(message), file=sys.stderr)

@@ -1,0 +1,122 @@
+"""The argument parser of `histodata`: every command, its options and its handler.
+
+Handlers are named as `module:function` under `histodata.cli` and imported only when their command
+runs, so `histodata search` never loads the download machinery (see `histodata.cli.main`).
+"""
+from __future__ import annotations
+
+import argparse
+
+from .._version import __version__
+from ..constants import CHECKSUM_ALGORITHMS
+
+SEARCH_FILTERS = (("organ", "breast"), ("stain", "h&e, ihc"), ("task", "segmentation"),
+                  ("access", "open, registration, request, unavailable"),
+                  ("modality", "wsi, patch, roi, tma, cell, mixed"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="histodata",
+        description="Find, download, verify and use public histopathology datasets.",
+        epilog="Run `histodata COMMAND --help` for a command's options. Docs: docs/index.md",
+    )
+    parser.add_argument("--version", action="version", version=f"histodata {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug log on standard error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_catalog_commands(sub)
+    add_data_commands(sub)
+    add_tool_commands(sub)
+    return parser
+
+
+def add_catalog_commands(sub) -> None:
+    p = sub.add_parser("search", help="search the catalog",
+                       description="Free-text search over names, aliases, summaries, organs, stains and "
+                                   "tasks, with filters. No text and no filter lists the whole catalog.")
+    p.add_argument("text", nargs="?", help="words that must all match (e.g. 'breast mitosis')")
+    for name, example in SEARCH_FILTERS:
+        p.add_argument(f"--{name}", help=f"only entries with this {name} ({example}; synonyms accepted)")
+    p.add_argument("--json", action="store_true", help="print the full entries as a JSON list")
+    p.set_defaults(handler="catalog:search")
+
+    p = sub.add_parser("info", help="show one dataset", description="A readable card of one entry.")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true", help="print the full entry as JSON")
+    p.set_defaults(handler="catalog:info")
+
+    p = sub.add_parser("cite", help="print a dataset's citation")
+    p.add_argument("id")
+    p.add_argument("--format", choices=("bibtex", "text"), default="bibtex")
+    p.set_defaults(handler="catalog:cite")
+
+
+def add_data_commands(sub) -> None:
+    p = sub.add_parser("fetch", help="download, verify and standardize a dataset",
+                       description="Resolve the entry's sources into files, download and verify them into "
+                                   "<root>/<id>/raw/, then standardize them into the local layout.")
+    p.add_argument("id")
+    p.add_argument("--root", help="data root (default: $HISTODATA_HOME or the user data folder)")
+    p.add_argument("--files", action="append", metavar="GLOB",
+                   help="only files whose path matches this glob (repeatable)")
+    p.add_argument("--from", dest="from_dir", metavar="DIR",
+                   help="adopt files a person downloaded by hand from DIR (gated data)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be downloaded, with sizes")
+    p.add_argument("--workers", type=int, help="parallel downloads (default 4)")
+    p.add_argument("--source", type=int, metavar="N", help="use only the entry's N-th source (1-based)")
+    p.add_argument("--no-standardize", action="store_true", help="stop after the verified raw files")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.set_defaults(handler="fetch:fetch")
+
+    p = sub.add_parser("verify", help="re-check local files against the registry and recorded checksums",
+                       description="Re-hash the dataset's raw files offline: every file the registry lists "
+                                   "must be there, with the registry's checksums and the sha256 recorded "
+                                   "when it was fetched. Exit 1 when anything is missing or changed.")
+    p.add_argument("id")
+    p.add_argument("--root", help="data root")
+    p.add_argument("--files", action="append", metavar="GLOB",
+                   help="only files whose path matches this glob (repeatable), e.g. after `fetch --files`")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler="fetch:verify")
+
+    p = sub.add_parser("download", help="download one URL with verification and resume")
+    p.add_argument("url")
+    p.add_argument("-o", "--output", required=True, metavar="PATH", help="target file")
+    for algorithm in CHECKSUM_ALGORITHMS:
+        p.add_argument(f"--{algorithm}", metavar="HEX", help=f"expected {algorithm}")
+    p.add_argument("--size", type=int, help="expected size in bytes")
+    p.add_argument("--header", action="append", metavar="'NAME: VALUE'",
+                   help="extra request header, e.g. an Authorization (never printed or logged; repeatable)")
+    p.add_argument("--allow-html", action="store_true", help="accept an HTML answer (the file really is HTML)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.set_defaults(handler="download:download")
+
+    for name in ("list", "status"):
+        p = sub.add_parser(name, help="datasets on disk, their size and state",
+                           description="What is in the data root: each dataset, its size and state.")
+        p.add_argument("--local", action="store_true", help="(default) list local datasets")
+        p.add_argument("--root", help="data root")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(handler="local:list_datasets")
+
+
+def add_tool_commands(sub) -> None:
+    p = sub.add_parser("annotations", help="annotation tools")
+    asub = p.add_subparsers(dest="annotations_command", metavar="ACTION", required=True)
+    c = asub.add_parser("convert", help="convert an annotation file to QuPath-compatible GeoJSON",
+                        description="Input formats are detected: ASAP XML, Aperio/ImageScope XML, "
+                                    "DSA/Girder annotation JSON, QuPath GeoJSON.")
+    c.add_argument("input", metavar="IN")
+    c.add_argument("output", metavar="OUT")
+    c.set_defaults(handler="annotations:convert")
+
+    p = sub.add_parser("registry", help="registry tools")
+    rsub = p.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
+    c = rsub.add_parser("validate", help="validate registry entries")
+    c.add_argument("dir", nargs="?", help="a folder of YAML files (default: the built-in registry)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(handler="registry:validate")
+    c = rsub.add_parser("schema", help="print the entry format as JSON Schema")
+    c.set_defaults(handler="registry:schema")
