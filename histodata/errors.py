@@ -1,6 +1,8 @@
 """Errors a user can act on. The CLI prints them as one paragraph, without a traceback."""
 from __future__ import annotations
 
+from .redact import redact
+
 
 class HistodataError(Exception):
     """Base of every expected failure: `str(err)` says what went wrong and what to do."""
@@ -13,8 +15,6 @@ class HistodataError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        from .redact import redact
-
         text = self.message if not self.hint else f"{self.message} {self.hint}"
         return redact(text)
 
@@ -56,3 +56,11 @@ class UnsafeArchiveError(HistodataError):
 
 class OfflineError(HistodataError):
     """A network access was needed while $HISTODATA_OFFLINE is set."""
+
+
+class IncompleteError(HistodataError):
+    """Not everything asked for is in place and verified; `.report` says what is (a FetchReport)."""
+
+    def __init__(self, message: str, hint: str | None = None, report=None):
+        super().__init__(message, hint)
+        self.report = report

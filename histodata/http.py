@@ -7,6 +7,8 @@ leaves the host they were meant for (storage URLs must never see a token).
 from __future__ import annotations
 
 import logging
+import time
+from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -30,8 +32,6 @@ def respect_rate_limit(response, *args, now: float | None = None, **kwargs) -> N
     """A response hook: when a server says no requests remain in its window (X-RateLimit-Remaining: 0,
     as Zenodo does), wait for its X-RateLimit-Reset (epoch seconds) before the next request, at most
     a minute."""
-    import time
-
     if response.headers.get("X-RateLimit-Remaining", "").strip() != "0":
         return
     try:
@@ -82,8 +82,6 @@ class Session(requests.Session):
         target = super().get_redirect_target(resp)
         if target is None:
             return None
-        from urllib.parse import urljoin
-
         absolute = urljoin(self.original_url(resp.url), target)
         mapped = self.map_url(absolute)
         log.debug("redirect %s -> %s", resp.status_code, mapped)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import constants
+from .errors import UnsafeArchiveError
+from .redact import redact
 
 LAYOUT_VERSION = 1
 RECORD_NAME = "dataset.json"
@@ -65,8 +67,6 @@ class DatasetPaths:
         path = (self.raw / name).resolve()
         raw = self.raw.resolve()
         if path != raw and raw not in path.parents:
-            from .errors import UnsafeArchiveError
-
             raise UnsafeArchiveError(f"refusing file name {name!r}: it would be written outside {raw}.")
         return self.raw / name
 
@@ -85,8 +85,6 @@ def read_record(paths: DatasetPaths) -> dict:
 
 def write_record(paths: DatasetPaths, record: dict) -> None:
     """Write the record atomically; secrets are redacted from everything in it."""
-    from .redact import redact
-
     paths.base.mkdir(parents=True, exist_ok=True)
     record = {**record, "layout_version": LAYOUT_VERSION}
     text = redact(json.dumps(record, indent=2, ensure_ascii=False, default=str))

@@ -6,8 +6,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .constants import data_root
 from .errors import HistodataError, StandardizeError
-from .layout import DatasetPaths, dataset_paths, read_record
+from .layout import DatasetPaths, dataset_paths
+from .record import DatasetRecord
+from .standardize.optional import require
 
 ARRAY_SUFFIXES = (".h5", ".hdf5", ".npy")
 
@@ -30,7 +33,7 @@ class Dataset:
 
     @cached_property
     def manifest(self):
-        import pandas as pd
+        import pandas as pd  # heavy: imported on first use
 
         return pd.read_parquet(self.paths.manifest)
 
@@ -64,19 +67,17 @@ class Dataset:
 
 
 def _missing(value) -> bool:
-    import pandas as pd
+    import pandas as pd  # heavy: imported on first use
 
     return value is None or (not isinstance(value, (list, tuple)) and pd.isna(value))
 
 
 def read_array(path: Path, key=None, index=None, rgb: bool = True):
     """Read an image or mask: a row of an HDF5/NPY array, a TIFF, or any Pillow format."""
-    import numpy as np
+    import numpy as np  # heavy: imported on first use
 
     suffix = path.suffix.lower()
     if suffix in (".h5", ".hdf5"):
-        from .standardize.optional import require
-
         h5py = require("h5py", "hdf5")
         with h5py.File(path, "r") as handle:
             data = handle[key or next(iter(handle.keys()))]
@@ -85,11 +86,11 @@ def read_array(path: Path, key=None, index=None, rgb: bool = True):
         array = np.load(path, mmap_mode="r")
         value = np.asarray(array[int(index)] if not _missing(index) else array)
     elif suffix in (".tif", ".tiff"):
-        import tifffile
+        import tifffile  # heavy: imported on first use
 
         value = tifffile.imread(path)
     else:
-        from PIL import Image
+        from PIL import Image  # heavy: imported on first use
 
         with Image.open(path) as image:
             value = np.asarray(image.convert("RGB") if rgb and image.mode not in ("RGB", "L") else image)
@@ -101,13 +102,13 @@ def read_array(path: Path, key=None, index=None, rgb: bool = True):
 def load(dataset_id: str, root: str | os.PathLike | None = None) -> Dataset:
     """The standardized local dataset `dataset_id` (run `histodata fetch ID` first)."""
     paths = dataset_paths(dataset_id, root)
-    record = read_record(paths)
-    if not record.get("standardized") or not paths.manifest.exists():
+    record = DatasetRecord.read(paths)
+    if not record.standardized or not paths.manifest.exists():
         state = "has raw files but is not standardized" if paths.raw.is_dir() else "is not on disk"
         raise StandardizeError(f"dataset {dataset_id!r} {state} (looked in {paths.base}).",
                                f"Run `histodata fetch {dataset_id}`"
                                + (f" --root {root}" if root else "") + " first.")
-    return Dataset(paths, record)
+    return Dataset(paths, record.to_dict())
 
 
 # ----------------------------------------------------------------------------- list / status
@@ -126,20 +127,18 @@ def _folder_size(folder: Path) -> int:
     return total
 
 
-def dataset_state(paths: DatasetPaths, record: dict) -> str:
-    if record.get("standardized") and paths.manifest.exists():
+def dataset_state(paths: DatasetPaths, record: DatasetRecord) -> str:
+    if record.standardized and paths.manifest.exists():
         return "ready"
-    if (paths.base / ".partial").exists():
-        return "partial download"
-    if record.get("files") or (paths.raw.is_dir() and any(paths.raw.iterdir())):
+    if (paths.base / ".partial").exists() or (record.fetch is not None and not record.fetch.complete):
+        return "partial download"    # a fetch left files of its list missing (a failure, --files, --from)
+    if record.files or (paths.raw.is_dir() and any(paths.raw.iterdir())):
         return "raw only"
     return "empty"
 
 
 def local_datasets(root: str | os.PathLike | None = None) -> list[dict]:
     """One dict per dataset folder in the data root: id, state, size, samples, standardizer."""
-    from .constants import data_root
-
     base = data_root(root)
     result = []
     for folder in sorted(base.iterdir()) if base.is_dir() else []:
@@ -149,34 +148,14 @@ def local_datasets(root: str | os.PathLike | None = None) -> list[dict]:
         if not (paths.record.exists() or paths.raw.exists()):
             continue
         try:
-            record = read_record(paths)
+            record = DatasetRecord.read(paths)
         except ValueError:
-            record = {}
-        standardized = record.get("standardized") or {}
+            record = DatasetRecord()
+        standardized = record.standardized
         result.append({"id": folder.name, "state": dataset_state(paths, record), "bytes": _folder_size(folder),
                        "samples": standardized.get("samples"), "standardizer": standardized.get("standardizer"),
                        "path": str(folder)})
     return result
 
 
-def list_command(args) -> int:
-    from .cli import emit_json, human_size, stdout_console
-
-    datasets = local_datasets(getattr(args, "root", None))
-    if getattr(args, "json", False):
-        emit_json(datasets)
-        return 0
-    from rich.table import Table
-
-    from .constants import data_root
-
-    table = Table(title=f"{len(datasets)} dataset(s) in {data_root(getattr(args, 'root', None))}")
-    for column in ("id", "state", "size", "samples", "standardizer"):
-        table.add_column(column, justify="right" if column in ("size", "samples") else "left")
-    for d in datasets:
-        table.add_row(d["id"], d["state"], human_size(d["bytes"]), str(d["samples"] or ""), d["standardizer"] or "")
-    stdout_console().print(table)
-    return 0
-
-
-__all__ = ["Dataset", "load", "local_datasets", "list_command", "HistodataError"]
+__all__ = ["Dataset", "load", "local_datasets", "HistodataError"]

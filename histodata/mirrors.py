@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from . import constants
+from .errors import HistodataError
 
 _SPLIT = re.compile(r"[;\s]+")
 
@@ -16,8 +17,6 @@ def parse_mirrors(spec: str) -> list[tuple[str, str]]:
             continue
         original, sep, replacement = item.partition("=")
         if not sep or not original or not replacement:
-            from .errors import HistodataError
-
             raise HistodataError(f"invalid {constants.ENV_MIRRORS} item {item!r}.",
                                  "Write pairs ORIGINAL=REPLACEMENT separated by ';' or spaces, e.g. "
                                  "https://zenodo.org=http://127.0.0.1:8766")

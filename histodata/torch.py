@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .local import Dataset, _missing, load
+from .standardize.optional import require
 
 
 class ManifestDataset:
@@ -54,6 +55,4 @@ class ManifestDataset:
 
 
 def _torch():
-    from .standardize.optional import require
-
     return require("torch", "torch")

@@ -11,7 +11,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .aperio import read_aperio
+from .asap import read_asap
+from .dsa import looks_like_dsa, read_dsa
 from .geometry import AnnotationFormatError, feature_collection
+from .qupath import looks_like_geojson, read_qupath
+from .xmlsafe import parse_xml
 
 __all__ = ["AnnotationFormatError", "FORMATS", "detect_format", "read_annotations", "write_geojson",
            "convert"]
@@ -29,10 +34,6 @@ def _load_json(data: bytes, label: str) -> Any:
 
 def detect_format(data: bytes, label: str = "input") -> tuple[str, Any]:
     """('asap'|'aperio'|'dsa'|'qupath', parsed document) from the bytes of an annotation file."""
-    from .dsa import looks_like_dsa
-    from .qupath import looks_like_geojson
-    from .xmlsafe import parse_xml
-
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"<":
         root = parse_xml(data, label)
@@ -56,11 +57,6 @@ def detect_format(data: bytes, label: str = "input") -> tuple[str, Any]:
 
 
 def _parse(kind: str, document: Any, label: str) -> list[dict]:
-    from .aperio import read_aperio
-    from .asap import read_asap
-    from .dsa import read_dsa
-    from .qupath import read_qupath
-
     reader = {"asap": read_asap, "aperio": read_aperio, "dsa": read_dsa, "qupath": read_qupath}[kind]
     try:
         return reader(document, label)

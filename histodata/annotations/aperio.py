@@ -41,7 +41,7 @@ def _region_geometry(region: Element, points: list[g.Point], where: str) -> dict
 
 
 def _contains(outer: list, inner: list) -> bool:
-    from shapely.errors import GEOSException
+    from shapely.errors import GEOSException  # heavy: imported on first use
     from shapely.geometry import Polygon
 
     try:

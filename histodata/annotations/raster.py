@@ -9,7 +9,7 @@ def burn(mask: np.ndarray, geometry, value: int) -> int:
 
     Returns how many pixels were set. Later calls overwrite earlier ones (later objects win).
     """
-    import shapely
+    import shapely  # heavy: imported on first use
 
     if geometry.is_empty:
         return 0
@@ -27,7 +27,7 @@ def burn(mask: np.ndarray, geometry, value: int) -> int:
 
 def instance_mask(features: list[dict], shape: tuple[int, int], dtype=np.int32) -> np.ndarray:
     """An instance map: the n-th polygon feature gets id n (1-based); 0 is background."""
-    from shapely.geometry import shape as to_shape
+    from shapely.geometry import shape as to_shape  # heavy: imported on first use
 
     mask = np.zeros(shape, dtype=dtype)
     instance = 0

@@ -7,7 +7,7 @@ from .geometry import AnnotationFormatError
 
 
 def parse_xml(data: bytes, label: str) -> Element:
-    from defusedxml import DefusedXmlException
+    from defusedxml import DefusedXmlException  # heavy: imported on first use
     from defusedxml.ElementTree import fromstring
 
     try:

@@ -75,16 +75,16 @@ class IngestReport:
         if self.copied:
             parts.append(f"{len(self.copied)} copied (another filesystem)")
         if self.missing:
-            parts.append(f"missing {len(self.missing)}: {_sample(self.missing)}")
+            parts.append(f"missing {len(self.missing)}: {sample_names(self.missing)}")
         if self.mismatched:
-            parts.append(f"mismatched {len(self.mismatched)}: {_sample([str(m) for m in self.mismatched])}")
+            parts.append(f"mismatched {len(self.mismatched)}: {sample_names([str(m) for m in self.mismatched])}")
         if self.unexpected:
             parts.append(f"not part of the dataset (left alone) {len(self.unexpected)}: "
-                         f"{_sample(self.unexpected)}")
+                         f"{sample_names(self.unexpected)}")
         return "; ".join(parts) + "."
 
 
-def _sample(names: list[str], count: int = 5) -> str:
+def sample_names(names: list[str], count: int = 5) -> str:
     return ", ".join(names[:count]) + (", ..." if len(names) > count else "")
 
 
@@ -173,17 +173,8 @@ def ingest(entry, from_dir, paths, files=None, quiet=None) -> IngestReport:
         report.unexpected = [rel for rel in folder.files if rel not in taken]
     adopt_all(folder, plan, paths, report, quiet)
     if report.missing or report.mismatched or report.unexpected:
-        tell(report.summary())
+        log.warning("%s", report.summary())
     return report
-
-
-def tell(message: str) -> None:
-    """A message for the person on standard error (redacted)."""
-    import sys
-
-    from ..redact import redact
-
-    print(redact(message), file=sys.stderr)
 
 
 def plan_adoption(folder: Folder, specs: list, report: IngestReport) -> list[tuple[str, str, object]]:

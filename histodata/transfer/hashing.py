@@ -9,6 +9,7 @@ import hashlib
 import queue
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DownloadError
@@ -91,3 +92,35 @@ def mismatches(expected: dict[str, str], got: dict[str, str]) -> list[str]:
     """'md5 expected abc got def' for every algorithm that differs."""
     return [f"{name} expected {value} got {got.get(name)}"
             for name, value in expected.items() if got.get(name) != value]
+
+
+@dataclass
+class FileCheck:
+    """One read of a file against what was expected of it."""
+
+    size: int
+    digests: dict[str, str]      # every expected algorithm + sha256
+    problems: list[str]          # "size expected X got Y", "md5 expected a got b"
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_file(path, expected: dict[str, str] | None = None, size: int | None = None, *,
+               progress=None) -> FileCheck:
+    """Hash `path` once (every expected algorithm + sha256) and compare it with `expected` and `size`;
+    `progress(nbytes)` is called per chunk read."""
+    expected = normalize_checksums(expected)
+    actual = Path(path).stat().st_size
+    hasher = StreamHasher(list(expected))
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                hasher.update(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+    finally:
+        digests = hasher.hexdigests()
+    problems = [] if size is None or size == actual else [f"size expected {size} got {actual}"]
+    return FileCheck(actual, digests, problems + mismatches(expected, digests))

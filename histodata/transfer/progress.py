@@ -1,6 +1,7 @@
 """One progress display for one or many downloads: rich on a terminal, nothing otherwise."""
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 
@@ -72,6 +73,15 @@ class TransferDisplay:
             self._done += 1
         if self._overall is not None:
             self._progress.update(self._overall, description=self._overall_text())
+
+
+def listing_status(label: str, quiet: bool | None):
+    """A spinner on standard error while a source is listed (a terminal only, unless quiet)."""
+    if is_quiet(quiet):
+        return contextlib.nullcontext()
+    from rich.console import Console  # heavy: rich, imported on first use
+
+    return Console(stderr=True).status(f"Listing the files of {label} ...")
 
 
 def _rich_progress():

@@ -1,0 +1,154 @@
+"""The dataset record (`<root>/<id>/dataset.json`), typed: what was fetched, verified and standardized.
+
+    record = DatasetRecord.read(paths)
+    record.add_files({name: FileRecord.from_download(...)}, FetchState(...), entry)
+    record.write(paths)
+
+`files` holds one `FileRecord` per verified raw file, `fetch` the last fetch's `FetchState`,
+`entry` a snapshot of the registry entry it was fetched with; `standardized` belongs to the
+standardizer and other parts are kept as they are. One writer at a time: `dataset_lock`.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ._version import __version__
+from .layout import DatasetPaths, read_record, write_record
+
+log = logging.getLogger(__name__)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class FileRecord:
+    """One verified raw file: its size and sha256, and what its bytes were checked against."""
+
+    size: int
+    sha256: str
+    verified: dict[str, str] = field(default_factory=dict)   # algorithm -> hex matched a published checksum
+    verified_against: str = "none"      # "registry", "provider" or "none"
+    source_kind: str = ""
+    source_index: int = 0
+    fetched_at: str = ""
+    histodata_version: str = __version__
+
+    @classmethod
+    def build(cls, size: int, digests: dict[str, str], checked: list[str], origin: str | None,
+              source_kind: str, source_index: int, when: str) -> FileRecord:
+        """The one place a file's record is made: `digests` from one read of the bytes, `checked`
+        the algorithms that matched a published checksum whose `origin` is the registry or provider."""
+        verified = {a: digests[a] for a in checked if a in digests}
+        return cls(size=size, sha256=digests["sha256"], verified=verified,
+                   verified_against=(origin or "provider") if verified else "none",
+                   source_kind=source_kind, source_index=source_index, fetched_at=when)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FileRecord:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**{"size": 0, "sha256": "", **known})
+
+    @property
+    def checksum_text(self) -> str:
+        """How the bytes were checked, for people: 'md5 (registry)' or 'size only (unverified)'."""
+        if self.verified:
+            return f"{'+'.join(sorted(self.verified))} ({self.verified_against})"
+        return "size only (unverified)"
+
+    def in_place(self, path) -> bool:
+        """On disk with the recorded size (no re-hash)."""
+        return path.is_file() and path.stat().st_size == self.size
+
+
+@dataclass
+class FetchState:
+    """The last fetch: when, by which version, the source's whole file list, and whether every one
+    of those files is on disk."""
+
+    time: str = ""
+    histodata_version: str = __version__
+    expected: list[str] | None = None
+    complete: bool = False
+    sources: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FetchState:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+
+@dataclass
+class DatasetRecord:
+    """The parts of dataset.json; `other` keeps parts written by others (e.g. the layout version)."""
+
+    entry: dict = field(default_factory=dict)
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    fetch: FetchState | None = None
+    standardized: dict = field(default_factory=dict)
+    other: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, paths: DatasetPaths) -> DatasetRecord:
+        data = read_record(paths)
+        files = data.pop("files", None) or {}
+        fetch = data.pop("fetch", None)
+        return cls(entry=data.pop("entry", None) or {},
+                   files={name: FileRecord.from_dict(info) for name, info in files.items()},
+                   fetch=FetchState.from_dict(fetch) if fetch else None,
+                   standardized=data.pop("standardized", None) or {}, other=data)
+
+    def to_dict(self) -> dict:
+        document = {**self.other, "entry": self.entry,
+                    "files": {name: asdict(info) for name, info in self.files.items()}}
+        if self.fetch is not None:
+            document["fetch"] = asdict(self.fetch)
+        if self.standardized:
+            document["standardized"] = self.standardized
+        return document
+
+    def write(self, paths: DatasetPaths) -> None:
+        write_record(paths, self.to_dict())
+
+    @property
+    def sources_used(self) -> list[str]:
+        return list(self.fetch.sources) if self.fetch else []
+
+    def add_files(self, new_files: dict[str, FileRecord], state: FetchState, entry_snapshot: dict) -> None:
+        """Merge a fetch's results: new files join the recorded ones; the fetch state is replaced,
+        its sources joining those of earlier fetches."""
+        self.entry = entry_snapshot
+        self.files.update(new_files)
+        state.sources = sorted({*self.sources_used, *state.sources})
+        self.fetch = state
+
+
+def save_fetch(paths: DatasetPaths, new_files: dict[str, FileRecord], state: FetchState,
+               entry_snapshot: dict) -> DatasetRecord:
+    """Re-read the record, merge a fetch's results and write it (under the dataset lock)."""
+    record = DatasetRecord.read(paths)
+    record.add_files(new_files, state, entry_snapshot)
+    record.write(paths)
+    return record
+
+
+@contextmanager
+def dataset_lock(paths: DatasetPaths):
+    """One writer of a dataset's folder and record at a time; a second one waits and says so."""
+    from filelock import FileLock, Timeout  # heavy: filelock, imported on first use
+
+    paths.base.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(paths.lock))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("another histodata process is fetching %s; waiting for it to finish ...", paths.id)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()

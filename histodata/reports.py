@@ -1,0 +1,102 @@
+"""What `fetch` and `verify` did, as data: the CLI renders these, scripts read `to_dict()`."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .record import FileRecord
+
+
+def source_label(index: int, kind: str) -> str:
+    """'zenodo (source 1)': how messages name one of an entry's sources."""
+    return f"{kind} (source {index + 1})"
+
+
+@dataclass
+class FileOutcome:
+    """One raw file of a fetch: planned (dry run), downloaded, present (already there) or adopted."""
+
+    name: str
+    size: int | None
+    status: str
+    checksum: str               # how the bytes are checked: "md5 (provider)", "size only (unverified)"
+    source: str                 # "zenodo (source 1)"
+    sha256: str | None = None
+
+    @classmethod
+    def from_record(cls, name: str, info: FileRecord, status: str) -> FileOutcome:
+        return cls(name, info.size, status, info.checksum_text, source_label(info.source_index, info.source_kind),
+                   info.sha256)
+
+    @property
+    def unverified(self) -> bool:
+        return "unverified" in self.checksum
+
+
+@dataclass
+class FetchReport:
+    """What `fetch` did (or, for a dry run, would do)."""
+
+    dataset: str
+    raw_dir: str
+    dry_run: bool = False
+    files: list[FileOutcome] = field(default_factory=list)
+    already_complete: bool = False
+    complete: bool = False              # every file of the source is on disk (not only a --files subset)
+    sources_used: list[str] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)
+    standardized: bool = False
+    standardize_note: str | None = None
+    ingest: dict | None = None          # --from: adopted, missing, unexpected and mismatched files
+    listed_from: str | None = None      # a dry run answered without the network: "registry"
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size or 0 for f in self.files)
+
+    @property
+    def fetched_bytes(self) -> int:
+        """Bytes that arrived in this run: downloaded or adopted."""
+        return sum(f.size or 0 for f in self.files if f.status in ("downloaded", "adopted"))
+
+    @property
+    def downloaded_bytes(self) -> int:
+        return sum(f.size or 0 for f in self.files if f.status == "downloaded")
+
+    @property
+    def unverified(self) -> list[str]:
+        return [f.name for f in self.files if f.unverified]
+
+    def to_dict(self) -> dict:
+        document = asdict(self)
+        for item, outcome in zip(document["files"], self.files, strict=True):
+            item["unverified"] = outcome.unverified
+        return {**document, "total_bytes": self.total_bytes, "downloaded_bytes": self.downloaded_bytes,
+                "unverified": self.unverified}
+
+
+@dataclass
+class VerifyOutcome:
+    name: str
+    status: str                 # "ok", "missing" or "changed"
+    size: int | None = None
+    detail: str = ""
+    unverified: bool = False    # never checked against a published checksum (only against itself)
+
+
+@dataclass
+class VerifyReport:
+    dataset: str
+    raw_dir: str
+    files: list[VerifyOutcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.status == "ok" for f in self.files)
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for f in self.files)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ok": self.ok,
+                "counts": {s: self.count(s) for s in ("ok", "missing", "changed")},
+                "unverified": [f.name for f in self.files if f.unverified]}

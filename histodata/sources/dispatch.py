@@ -1,0 +1,77 @@
+"""Which download step each file takes: the engine's (one GET, resumable, verified in one pass) for
+plain URLs, or its kind's own `download` (Drive's confirm form, Kaggle's RPC, DSA region crops)."""
+from __future__ import annotations
+
+import glob
+
+from ..errors import HistodataError
+from ..layout import DatasetPaths
+from ..transfer import BatchDownloadError, DownloadResult, DownloadTask, download_many
+from . import kind_module
+from .base import RemoteFile, parallel_map
+
+KIND_DOWNLOAD_WORKERS = 2   # files needing their kind's own step go a couple at a time, politely
+
+
+def download_remotes(remotes: list[RemoteFile], paths: DatasetPaths, session, workers: int | None = None,
+                     quiet: bool | None = None) -> tuple[list[tuple[RemoteFile, DownloadResult]],
+                                                         HistodataError | None]:
+    """Download `remotes` into raw/: (pairs of remote and result that succeeded, the error or None)."""
+    by_path, tasks, by_kind = {}, [], []
+    for remote in remotes:
+        path = paths.raw_file(remote.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        by_path[str(path.absolute())] = remote
+        if remote.downloader:
+            by_kind.append((remote, path))
+        else:
+            tasks.append(DownloadTask(url=remote.url, path=path, checksums=dict(remote.checksums),
+                                      size=remote.size, headers=dict(remote.headers), name=remote.name))
+    done, errors = download_with_kinds(by_kind, session, quiet)
+    results = []
+    if tasks:
+        try:
+            results = download_many(tasks, workers=workers or 4, quiet=quiet, session=session)
+        except BatchDownloadError as err:
+            results = err.results
+            inner = [e for _, e in err.failures if e is not None]
+            errors.append(inner[0] if len(inner) == 1 else err)  # one failure: its own type
+    done += [(by_path[str(r.path.absolute())], r) for r in results]
+    remove_download_locks(paths, [remote.name for remote, _ in done])
+    return done, combined_error(errors)
+
+
+def download_with_kinds(pairs: list[tuple[RemoteFile, object]], session, quiet):
+    """Files whose kind needs its own step: (done pairs, errors)."""
+    def one(pair):
+        remote, path = pair
+        try:
+            return kind_module(remote.downloader).download(remote, path, session, quiet=quiet)
+        except HistodataError as err:
+            return err
+
+    done, errors = [], []
+    for (remote, _), outcome in zip(pairs, parallel_map(one, pairs, workers=KIND_DOWNLOAD_WORKERS), strict=True):
+        if isinstance(outcome, HistodataError):
+            errors.append(outcome)
+        else:
+            done.append((remote, outcome))
+    return done, errors
+
+
+def combined_error(errors: list[HistodataError]) -> HistodataError | None:
+    """None, the one error, or one batch error holding them all."""
+    if len(errors) <= 1:
+        return errors[0] if errors else None
+    return BatchDownloadError(" | ".join(str(e) for e in errors), "Run the same command again to retry.",
+                              results=[], failures=[(None, e) for e in errors])
+
+
+def remove_download_locks(paths: DatasetPaths, names: list[str]) -> None:
+    """raw/ holds the dataset's files only: the engine's per-file `.<name>.lock` files of finished
+    downloads go (the caller holds the dataset lock; a file with a partial left keeps its lock)."""
+    for name in names:
+        target = paths.raw_file(name)
+        lock = target.with_name(f".{target.name}.lock")
+        if lock.exists() and not any(target.parent.glob(f".{glob.escape(target.name)}.*.partial")):
+            lock.unlink(missing_ok=True)

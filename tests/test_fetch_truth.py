@@ -1,0 +1,102 @@
+"""Exit 0 only when everything asked for is in place and verified: `fetch --from` with an incomplete
+or corrupt copy, `verify` against the registry's list, a dry run answered from pinned files without
+the network, and the `info` card's last line."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from emulators.entries import entry_yaml
+from emulators.zenodo import ZenodoEmulator
+from helpers import run_cli
+from servers.nginx import nginx  # noqa: F401 - the fixture
+
+import histodata
+from histodata.errors import IncompleteError
+from histodata.layout import dataset_paths
+
+GOOD, OTHER = b"slide-bytes" * 100, b"labels,1\n"
+
+
+@pytest.fixture
+def zen(monkeypatch):
+    with ZenodoEmulator() as emulator:
+        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
+        yield emulator
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def gated_entry(extra_registry) -> None:
+    extra_registry(entry_yaml("gated-set", {"kind": "manual", "files": [
+        {"name": "a.svs", "size": len(GOOD), "md5": md5(GOOD)},
+        {"name": "b.svs", "size": len(GOOD), "md5": md5(GOOD)},
+        {"name": "labels.csv", "md5": md5(OTHER)}]},
+        access="registration", instructions="Register at example.org, then download the three files."))
+
+
+def test_an_incomplete_or_corrupt_copy_is_adopted_in_part_and_exits_non_zero(tmp_path, extra_registry):
+    gated_entry(extra_registry)
+    incoming = tmp_path / "Downloads"
+    incoming.mkdir()
+    (incoming / "a.svs").write_bytes(GOOD)
+    (incoming / "b.svs").write_bytes(GOOD[:-1] + b"X")            # right size, wrong bytes
+    result = run_cli("fetch", "gated-set", "--from", str(incoming), "--json")
+    assert result.returncode == 1
+    assert "b.svs" in result.stderr and "labels.csv" in result.stderr and "Traceback" not in result.stderr
+    report = json.loads(result.stdout)                              # --json still reports what happened
+    assert [f["name"] for f in report["files"]] == ["a.svs"] and report["complete"] is False
+    assert report["ingest"]["missing"] == ["labels.csv"]
+    raw = dataset_paths("gated-set").raw
+    assert (raw / "a.svs").read_bytes() == GOOD and not (raw / "b.svs").exists()
+    with pytest.raises(IncompleteError) as caught:
+        histodata.fetch("gated-set", from_dir=incoming, quiet=True)
+    assert caught.value.report.ingest["mismatched"][0]["name"] == "b.svs"
+
+    verify = run_cli("verify", "gated-set", "--json")
+    assert verify.returncode == 1
+    statuses = {f["name"]: f["status"] for f in json.loads(verify.stdout)["files"]}
+    assert statuses == {"a.svs": "ok", "b.svs": "missing", "labels.csv": "missing"}
+    assert run_cli("verify", "gated-set", "--files", "a.svs").returncode == 0
+
+    (incoming / "b.svs").write_bytes(GOOD)
+    (incoming / "labels.csv").write_bytes(OTHER)
+    fixed = run_cli("fetch", "gated-set", "--from", str(incoming))
+    assert fixed.returncode == 0, fixed.stderr
+    assert "3 file(s) adopted" in fixed.stderr and "(0 B)" not in fixed.stderr
+    assert run_cli("verify", "gated-set").returncode == 0
+
+
+def test_verify_counts_a_listed_file_that_failed_to_download_as_missing(nginx, extra_registry):
+    (nginx.root / "one.bin").write_bytes(GOOD)
+    extra_registry(entry_yaml("half", {"kind": "http", "files": [
+        {"name": "one.bin", "url": nginx.url_for("one.bin"), "md5": md5(GOOD)},
+        {"name": "two.bin", "url": nginx.url_for("two.bin")}]}))      # 404
+    result = run_cli("fetch", "half")
+    assert result.returncode != 0
+    verify = run_cli("verify", "half", "--json")
+    assert verify.returncode == 1
+    assert {f["name"]: f["status"] for f in json.loads(verify.stdout)["files"]} == {"one.bin": "ok",
+                                                                                    "two.bin": "missing"}
+
+
+def test_a_dry_run_of_a_pinned_list_needs_no_network_and_says_so(zen, extra_registry, monkeypatch):
+    extra_registry(entry_yaml("pinned-list", {"kind": "zenodo", "record": "424242", "files": [
+        {"name": "a.zip", "size": 10, "md5": md5(b"x")}, {"name": "b.csv", "size": 20}]}))
+    monkeypatch.setenv("HISTODATA_RETRIES", "1")
+    result = run_cli("fetch", "pinned-list", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "listed from the registry's pinned file list, without the network" in " ".join(result.stdout.split())
+    document = json.loads(run_cli("fetch", "pinned-list", "--dry-run", "--json").stdout)
+    assert document["listed_from"] == "registry" and [f["name"] for f in document["files"]] == ["a.zip", "b.csv"]
+    assert zen.server.requests == []                                # the provider was never asked
+    offline = run_cli("fetch", "pinned-list", "--dry-run", env={"HISTODATA_OFFLINE": "1"})
+    assert offline.returncode == 0, offline.stderr
+
+
+def test_the_info_card_ends_with_a_newline(extra_registry):
+    for dataset_id in ("bach", "herohe", "camelyon16"):
+        assert run_cli("info", dataset_id).stdout.endswith("\n")
