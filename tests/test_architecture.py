@@ -65,9 +65,20 @@ def imports_of(name: str, path: Path, known: dict[str, Path]):
                 else [(node.module or "").split(".")[0]]
         else:
             continue
-        comment = " ".join(lines[max(0, node.lineno - 2):node.end_lineno])
+        comment = " ".join(lines[import_block_start(lines, node.lineno - 1):node.end_lineno])
         for target in targets:
             yield target, node.lineno, id(node) in local_nodes, comment
+
+
+def import_block_start(lines: list[str], index: int) -> int:
+    """The first line of the run of import lines, comments and blank lines that ends at `index`
+    (a comment heading a group of imports speaks for the whole group)."""
+    while index > 0:
+        above = lines[index - 1].strip()
+        if above and not above.startswith(("import ", "from ", "#")):
+            break
+        index -= 1
+    return index
 
 
 def graph() -> dict[str, set[str]]:

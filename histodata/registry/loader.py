@@ -7,6 +7,7 @@ The fast path reads only JSON and never imports pydantic.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
@@ -76,7 +77,7 @@ def schema_fingerprint() -> str:
 
 
 def _yaml_load(text: bytes) -> Any:
-    import yaml
+    import yaml  # heavy: imported on first use
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
@@ -91,6 +92,7 @@ def _format_location(loc: tuple) -> str:
 
 def validate_document(path: Path, data: bytes) -> tuple[dict | None, list[Problem]]:
     """Parse and validate one file; return (entry as plain dict, problems)."""
+    # heavy: yaml, pydantic and the models load only when a file must be validated
     import yaml
     from pydantic import ValidationError
 
@@ -222,14 +224,12 @@ class Registry:
             raise unknown_id(dataset_id, self.ids()) from None
 
     def entry(self, dataset_id: str):
-        from .models import Entry
+        from .models import Entry  # heavy: the pydantic models, imported on first use
 
         return Entry.model_validate(self.get_dict(dataset_id))
 
 
 def unknown_id(dataset_id: str, known: list[str]) -> UnknownDatasetError:
-    import difflib
-
     close = difflib.get_close_matches(dataset_id.lower(), known, n=3, cutoff=0.5)
     close += [k for k in known if dataset_id.lower() in k and k not in close][: 3 - len(close)]
     hint = f"Did you mean: {', '.join(close)}?" if close else "Run `histodata search` to list the catalog."
