@@ -10,11 +10,11 @@ import json
 
 from .cards import ACCESS_TEXT, size_line, source_locator
 from .cli import human_size
+from .registry.kinds import automatic_kinds
 from .registry.models import license_restrictions
 from .registry.search import total_bytes
 
-AUTOMATIC_KINDS = {"http", "ftp", "zenodo", "figshare", "dataverse", "mendeley", "s3", "gdrive", "girder",
-                   "grand-challenge", "kaggle"}
+AUTOMATIC_KINDS = automatic_kinds()
 STANDARDIZER_TEXT = {
     "folder-per-class": "class folders become `images/` entries with their class as `label` and their "
                         "root folder as `split`",

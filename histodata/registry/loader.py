@@ -70,7 +70,7 @@ def read_files(folder: Path) -> tuple[list[tuple[Path, bytes]], str]:
 def schema_fingerprint() -> str:
     """Changes whenever the code that validates and normalises entries changes."""
     digest = hashlib.sha256(f"index-v{INDEX_FORMAT}".encode())
-    for module in ("models.py", "vocab.py"):
+    for module in ("models.py", "kinds.py", "vocab.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()
 

@@ -6,25 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..constants import CHECKSUM_ALGORITHMS
 from . import vocab
+from .kinds import KINDS
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-CHECKSUM_ALGORITHMS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
-SOURCE_KINDS = ("http", "zenodo", "figshare", "dataverse", "mendeley", "s3", "gdrive", "girder",
-                "grand-challenge", "kaggle", "ftp", "manual")
-# Fields a source of each kind must have (any one of a tuple).
-REQUIRED_SOURCE_FIELDS: dict[str, list[tuple[str, ...]]] = {
-    "zenodo": [("record",)],
-    "figshare": [("article", "collection")],
-    "dataverse": [("server",), ("doi",)],
-    "mendeley": [("dataset",)],
-    "s3": [("bucket",), ("region", "endpoint")],
-    "gdrive": [("folder", "file", "files")],
-    "girder": [("api_url",), ("folder", "item", "path")],
-    "grand-challenge": [("archive",)],
-    "kaggle": [("competition", "dataset")],
-}
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 
@@ -77,7 +64,7 @@ class FileSpec(_Model):
 class Source(_Model):
     """One complete way to get the files (a mirror). Kind-specific fields locate the data."""
 
-    kind: Literal[SOURCE_KINDS]  # type: ignore[valid-type]
+    kind: Literal[tuple(KINDS)]  # type: ignore[valid-type]
     files: list[FileSpec] | None = None
     notes: str | None = None
     record: str | None = Field(default=None, description="zenodo record id")
@@ -114,10 +101,11 @@ class Source(_Model):
 
     @model_validator(mode="after")
     def _has_locating_fields(self) -> "Source":
-        for options in REQUIRED_SOURCE_FIELDS.get(self.kind, []):
+        row = KINDS[self.kind]
+        for options in row.required:
             if not any(getattr(self, name, None) for name in options):
                 raise ValueError(f"a {self.kind} source needs {' or '.join(options)}")
-        if self.kind in ("http", "ftp"):
+        if row.file_urls:
             missing = [f.name for f in self.files or [] if not f.url]
             if not self.files or missing:
                 raise ValueError(f"every file of a {self.kind} source needs a url"
