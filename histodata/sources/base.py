@@ -141,25 +141,23 @@ def _error_detail(response) -> str:
 def api_get(session, url: str, *, what: str, **kwargs):
     """GET an API document (JSON/XML) with the shared retry policy (429, 5xx, Retry-After).
 
-    401/403 raise AccessError (a permission problem), other failures DownloadError; an empty
-    202 (a bot challenge, e.g. figshare's WAF) is refused rather than taken for a document.
+    An HTTP error status raises HTTPStatusError (`.status`, `.url`); 401/403 raise its subclass
+    HTTPAccessError, which is also an AccessError (a permission problem). An empty 202 (a bot
+    challenge, e.g. figshare's WAF) is refused rather than taken for a document.
     """
-    from ..errors import AccessError, DownloadError
+    from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
     from ..transfer.retry import request_with_retries
 
     response = request_with_retries(session, "GET", url, **kwargs)   # the session paces by rate limits
     status = response.status_code
-    detail = _error_detail(response) if status >= 400 else ""
-    said = f" ({detail})" if detail else ""
-    if status in (401, 403):
-        error: Exception = AccessError(f"{what}: {url} answered HTTP {status}{said}: the data is not "
-                                       "public or needs credentials.")
-    elif status >= 400:
-        error = DownloadError(f"{what}: {url} answered HTTP {status}{said}.",
-                              "Check the registry entry's ids, or try again later.")
     if status >= 400:
-        error.status = status  # type: ignore[attr-defined] - lets a kind react to e.g. a 404
-        raise error
+        detail = _error_detail(response)
+        said = f" ({detail})" if detail else ""
+        if status in (401, 403):
+            raise HTTPAccessError(f"{what}: {url} answered HTTP {status}{said}: the data is not "
+                                  "public or needs credentials.", status=status, url=url)
+        raise HTTPStatusError(f"{what}: {url} answered HTTP {status}{said}.",
+                              "Check the registry entry's ids, or try again later.", status=status, url=url)
     if status != 200 or not response.content:
         challenge = " (a bot challenge)" if response.headers.get("x-amzn-waf-action") else ""
         raise DownloadError(f"{what}: {url} answered HTTP {status} with an empty body{challenge}.",
