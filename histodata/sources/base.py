@@ -198,22 +198,16 @@ def verify_local_file(path, remote: RemoteFile, *, url: str = "", resumed_from: 
 
     from ..errors import ChecksumError
     from ..transfer import DownloadResult
-    from ..transfer.hashing import StreamHasher, mismatches, normalize_checksums
+    from ..transfer.hashing import check_file, normalize_checksums
 
     path = Path(path)
     expected = normalize_checksums(remote.checksums)
-    size = path.stat().st_size
-    hasher = StreamHasher(list(expected))
-    hasher.update_from_file(path, size)
-    hashes = hasher.hexdigests()
-    problems = mismatches(expected, hashes)
-    if remote.size is not None and remote.size != size:
-        problems.append(f"size expected {remote.size} got {size}")
-    if problems:
+    check = check_file(path, expected, remote.size)
+    if not check.ok:
         path.unlink()
-        raise ChecksumError(f"{remote.name} does not match what was expected: {'; '.join(problems)}.",
+        raise ChecksumError(f"{remote.name} does not match what was expected: {'; '.join(check.problems)}.",
                             "The provider's copy may have changed; report it, or use another source.")
-    return DownloadResult(path=path, size=size, hashes=hashes, verified=sorted(expected),
+    return DownloadResult(path=path, size=check.size, hashes=check.digests, verified=sorted(expected),
                           resumed_from=resumed_from, url=url or remote.url)
 
 

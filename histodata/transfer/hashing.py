@@ -9,8 +9,11 @@ import hashlib
 import queue
 import re
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..constants import CHECKSUM_ALGORITHMS
 from ..errors import DownloadError
 
 CHUNK = 1 << 20          # at most this many bytes per read, write and hash update
@@ -29,7 +32,7 @@ def normalize_checksums(checksums: dict[str, str] | None) -> dict[str, str]:
             digest = digest.split(":", 1)[1]
         if name not in hashlib.algorithms_available:
             raise DownloadError(f"unknown checksum algorithm {algorithm!r}.",
-                                "Use md5, sha1, sha256 or sha512.")
+                                f"Use {', '.join(CHECKSUM_ALGORITHMS)}.")
         expected_len = hashlib.new(name).digest_size * 2
         if not _HEX.match(digest) or len(digest) != expected_len:
             raise DownloadError(f"invalid {name} checksum {value!r}: expected {expected_len} hex digits.")
@@ -91,3 +94,45 @@ def mismatches(expected: dict[str, str], got: dict[str, str]) -> list[str]:
     """'md5 expected abc got def' for every algorithm that differs."""
     return [f"{name} expected {value} got {got.get(name)}"
             for name, value in expected.items() if got.get(name) != value]
+
+
+@dataclass
+class FileCheck:
+    """What `check_file` found: the file's size, its digests, and what differs from the expected."""
+
+    size: int
+    digests: dict[str, str]           # every expected algorithm + sha256 (empty when the size was wrong)
+    problems: list[str]               # "size expected X got Y", "md5 expected a got b"
+    failed: list[str] = field(default_factory=list)   # what differs: "size" and/or algorithm names
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_file(path, expected: dict[str, str] | None = None, size: int | None = None, *,
+               progress: Callable[[int], object] | None = None) -> FileCheck:
+    """Check a file on disk against an expected `size` and checksums ({"md5": hex, ...}).
+
+    The one place that hashes a finished file and compares it (as pooch's `hash_matches`): one read
+    of the file, every expected algorithm plus sha256 at once (StreamHasher). A wrong size is
+    reported without reading the file. `progress(nbytes)` is called per chunk read, for a progress
+    display. Raises DownloadError for an unknown algorithm or a malformed checksum, OSError when the
+    file cannot be read.
+    """
+    path = Path(path)
+    wanted = normalize_checksums(expected)
+    actual = path.stat().st_size
+    if size is not None and size != actual:
+        return FileCheck(actual, {}, [f"size expected {size} got {actual}"], ["size"])
+    hasher = StreamHasher(list(wanted))
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                hasher.update(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+    finally:
+        digests = hasher.hexdigests()
+    failed = [name for name, value in wanted.items() if digests.get(name) != value]
+    return FileCheck(actual, digests, mismatches(wanted, digests), failed)
