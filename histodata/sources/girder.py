@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import girder_client
 
 from .. import credentials
+from ..constants import CHECKSUM_ALGORITHMS
 from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..redact import register_secret
 from ..transfer.retry import request_with_retries
@@ -211,7 +212,7 @@ def item_files(conn: Connection, item: dict, prefix: str) -> list[RemoteFile]:
 def remote_for(conn: Connection, doc: dict, name: str) -> RemoteFile:
     """A file document as a RemoteFile; Girder's sha512 (hashsum plugin) is used when offered."""
     sha512 = (doc.get("sha512") or "").lower()
-    checksums = {"sha512": sha512} if len(sha512) == 128 else {}
+    checksums = {"sha512": sha512} if len(sha512) == CHECKSUM_ALGORITHMS["sha512"] else {}
     return RemoteFile(name=name, url=conn.file_url(doc["_id"]), size=doc.get("size"), checksums=checksums,
                       checksum_origin="provider" if checksums else None, headers=conn.headers,
                       source_kind=KIND)

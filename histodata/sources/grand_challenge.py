@@ -45,13 +45,14 @@ class Client:
         if response.status_code == 401:
             raise credentials.refused(credentials.GRAND_CHALLENGE, 401, _detail(response))
         if response.status_code == 403:
-            raise HTTPAccessError(f"{what}: grand-challenge.org refused access (HTTP 403: {_detail(response)}).",
-                                  "Request access to the archive or join the challenge on its page, then retry.",
-                                  status=403, url=url)
+            raise HTTPAccessError(
+                f"{what}: grand-challenge.org refused access (HTTP 403: {_detail(response)}).",
+                "Request access to the archive or join the challenge on its page, then retry.", status=403, url=url)
         if response.status_code >= 400:
-            raise HTTPStatusError(f"{what}: {url} answered HTTP {response.status_code} ({_detail(response)}).",
-                                  "Check the archive slug in the registry entry, or try again later.",
-                                  status=response.status_code, url=url)
+            raise HTTPStatusError(
+                f"{what}: {url} answered HTTP {response.status_code} ({_detail(response)}).",
+                "Check the archive slug in the registry entry, or try again later.",
+                status=response.status_code, url=url)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         if content_type != "application/json":
             raise DownloadError(f"{what}: {url} answered {content_type or 'no content type'}, not JSON.",

@@ -75,12 +75,13 @@ def kaggle_error(code: int, message: str, subject: str) -> Exception:
                                "(it cannot be done through the API), then run the command again.", status=403)
     if code == 403:
         return HTTPAccessError(f"Kaggle refuses access to {subject} (HTTP 403{said}).",
-                               f"Open {WEB}/{subject} while signed in and accept its terms or rules; some closed "
-                               "competitions take no new entrants.", status=403)
+                               f"Open {WEB}/{subject} while signed in and accept its terms or rules; some "
+                               "closed competitions take no new entrants.", status=403)
     if code == 404:
         return HTTPStatusError(f"Kaggle has no {subject} (HTTP 404{said}).",
                                "Check the slug in the registry entry.", status=404)
-    return HTTPStatusError(f"Kaggle answered HTTP {code} for {subject}{said}.", "Try again later.", status=code)
+    return HTTPStatusError(f"Kaggle answered HTTP {code} for {subject}{said}.", "Try again later.",
+                           status=code)
 
 
 # ----------------------------------------------------------------------------- listing

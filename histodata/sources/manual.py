@@ -245,7 +245,8 @@ def check_and_adopt(source: Path, name: str, spec, paths, report: IngestReport,
     expected = dict(spec.checksums) if spec is not None else {}
     check = check_with_progress(source, expected, spec.size if spec is not None else None, display)
     if "size" in check.failed:
-        report.mismatched.append(Mismatch(name, str(source), f"size {check.size} bytes, expected {spec.size}"))
+        report.mismatched.append(Mismatch(name, str(source),
+                                          f"size {check.size} bytes, expected {spec.size}"))
         return None
     if check.failed:
         report.mismatched.append(Mismatch(name, str(source), f"{check.failed[0]} differs from the registry "

@@ -94,7 +94,8 @@ def _collect(tasks: list[DownloadTask], outcomes: list) -> list[DownloadResult]:
     lines = [f"{task.label}: {error}" for task, error in failures[:_LISTED_FAILURES]]
     if len(failures) > _LISTED_FAILURES:
         lines.append(f"... and {len(failures) - _LISTED_FAILURES} more")
-    raise BatchError(f"{len(failures)} of {len(tasks)} file(s) failed to download: " + " | ".join(lines) + ".",
+    raise BatchError(f"{len(failures)} of {len(tasks)} file(s) failed to download: "
+                     + " | ".join(lines) + ".",
                      f"The {len(results)} verified file(s) are in place; run the same command "
                      "again to retry the rest (partial files resume).", failures=failures, results=results)
 
