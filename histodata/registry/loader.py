@@ -83,8 +83,13 @@ def _yaml_load(text: bytes) -> Any:
 
 
 def _format_location(loc: tuple) -> str:
+    """('sources', 0, 'zenodo', 'record') -> 'sources[0].record' (the kind's tag is left out)."""
+    from .kinds import KINDS
+
     out = ""
-    for part in loc:
+    for n, part in enumerate(loc):
+        if n >= 2 and loc[n - 2] == "sources" and isinstance(loc[n - 1], int) and part in KINDS:
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
