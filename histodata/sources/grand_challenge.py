@@ -93,7 +93,7 @@ def find_archive(client: Client, archive: str) -> dict:
 def list_files(source, session, entry) -> list[RemoteFile]:
     """Every image file and file socket of the archive's items."""
     headers = credentials.grand_challenge_headers(required=True)
-    client = Client(session, headers, getattr(source, "api_url", None) or API)
+    client = Client(session, headers, source.api_url or API)
     archive = find_archive(client, str(source.archive))
     items = list(client.paginate("archives/items/", {"archive": archive["pk"]}, what="listing archive items"))
     per_item = list(zip([str(item.get("pk")) for item in items],
