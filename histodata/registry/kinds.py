@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 
 # The value types a kind's own fields may have (histodata.registry.models maps them to validators).
-FIELD_TYPES = ("str", "int", "int|str", "digits")
+FIELD_TYPES = ("str", "int", "int|str", "digits", "list[str]")
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ _FIELD_TYPES: dict[str, Any] = {
     "int": int | None,
     "int|str": int | str | None,
     "digits": Annotated[str | None, BeforeValidator(_digits)],
+    "list[str]": list[str] | None,
 }
 
 

@@ -10,7 +10,8 @@ import importlib
 
 from ..registry.kinds import KINDS
 
-# kind -> module name under histodata.sources (read from the table of kinds)
+# kind -> module name under histodata.sources, read from the table (for the fetch flow's download
+# dispatch until it calls kind_download; nothing else should need it)
 KIND_MODULES = {name: row.module for name, row in KINDS.items()}
 
 
