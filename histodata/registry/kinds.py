@@ -45,8 +45,6 @@ class Kind:
     automatic: bool = True
 
 
-_VERSION = "the provider's version of the data (default: the latest)"
-
 KINDS: dict[str, Kind] = {row.name: row for row in (
     Kind("http", "http", "files with their own HTTP(S) URLs", file_urls=True),
     Kind("zenodo", "zenodo", "a Zenodo record",
@@ -65,7 +63,7 @@ KINDS: dict[str, Kind] = {row.name: row for row in (
          required=(("server",), ("doi",)), locators=("version", "server", "doi")),
     Kind("mendeley", "mendeley", "a Mendeley Data dataset",
          fields=(SourceField("dataset", "the dataset id"),
-                 SourceField("version", _VERSION, "int|str")),
+                 SourceField("version", "the dataset's version (default: the latest)", "int|str")),
          required=(("dataset",),), locators=("version", "dataset")),
     Kind("s3", "s3", "a public S3 bucket (or an S3-compatible endpoint)",
          fields=(SourceField("bucket", "the bucket name"),
