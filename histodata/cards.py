@@ -4,12 +4,10 @@ from __future__ import annotations
 import re
 
 from .console import human_size
-from .registry.vocab import license_restrictions
+from .registry.kinds import KINDS
 from .registry.search import total_bytes
+from .registry.vocab import license_restrictions
 
-_LOCATORS = ("record", "article", "collection", "version", "server", "doi", "dataset", "bucket", "region",
-             "endpoint", "prefix", "folder", "file", "resource_key", "api_url", "item", "path", "archive",
-             "competition")
 ACCESS_TEXT = {
     "open": "open: anonymous download",
     "registration": "registration: a free account or accepting terms is needed",
@@ -20,7 +18,8 @@ ACCESS_TEXT = {
 
 def source_locator(source: dict) -> str:
     """A short 'where' for a source: its locating fields, or the host of its first URL."""
-    parts = [f"{k}={source[k]}" for k in _LOCATORS if source.get(k)]
+    row = KINDS.get(source.get("kind"))
+    parts = [f"{k}={source[k]}" for k in (row.locators if row else ()) if source.get(k)]
     if not parts and source.get("files"):
         url = source["files"][0].get("url", "")
         parts = [url.split("/")[2] if "://" in url else url]

@@ -29,7 +29,8 @@ SECRET_ENV_VARS = (ENV_ZENODO_TOKEN, ENV_GRAND_CHALLENGE, ENV_KAGGLE_KEY, ENV_KA
 
 APP_NAME = "histodata"
 
-# Checksum algorithms histodata knows, with the length of their hex digest.
+# The checksum algorithms histodata knows (registry fields, provider labels, manifests, --md5 ...),
+# with the length of their hexadecimal digest.
 CHECKSUM_ALGORITHMS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 
 

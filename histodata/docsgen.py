@@ -11,11 +11,12 @@ import json
 
 from .cards import ACCESS_TEXT, size_line, source_locator
 from .console import human_size
+from .constants import CHECKSUM_ALGORITHMS
+from .registry.kinds import automatic_kinds
 from .registry.vocab import license_restrictions
 from .registry.search import total_bytes
 
-AUTOMATIC_KINDS = {"http", "ftp", "zenodo", "figshare", "dataverse", "mendeley", "s3", "gdrive", "girder",
-                   "grand-challenge", "kaggle"}
+AUTOMATIC_KINDS = automatic_kinds()
 STANDARDIZER_TEXT = {
     "folder-per-class": "class folders become `images/` entries with their class as `label` and their "
                         "root folder as `split`",
@@ -202,7 +203,7 @@ def _sources_section(entry: dict) -> str:
         if files:
             out.append("| file | size | checksums |\n|---|---|---|")
             for f in files:
-                sums = "<br>".join(f"{a}: `{f[a]}`" for a in ("md5", "sha1", "sha256", "sha512") if f.get(a))
+                sums = "<br>".join(f"{a}: `{f[a]}`" for a in CHECKSUM_ALGORITHMS if f.get(a))
                 name = f"[{f['name']}]({f['url']})" if f.get("url") else f["name"]
                 out.append(f"| {_md_escape(name)} | {human_size(f.get('size')) if f.get('size') is not None else ''} "
                            f"| {sums} |")

@@ -1,6 +1,8 @@
 """Errors a user can act on. The CLI prints them as one paragraph, without a traceback."""
 from __future__ import annotations
 
+from typing import Any
+
 from .redact import redact
 
 
@@ -38,12 +40,43 @@ class ChecksumError(DownloadError):
     """Bytes arrived but do not match the expected size or checksum."""
 
 
+class HTTPStatusError(DownloadError):
+    """A server answered an HTTP error status: `.status` (e.g. 404) and `.url` say which."""
+
+    def __init__(self, message: str, hint: str | None = None, *, status: int, url: str = ""):
+        super().__init__(message, hint)
+        self.status = status
+        self.url = url
+
+
+class BatchError(DownloadError):
+    """Several things failed at once (files of one download batch, or one fetch's files).
+
+    `failures` is a list of `(what, error)` pairs: `what` names what failed (the DownloadTask of
+    `download_many`, a file name, or None) and `error` is its HistodataError; `results` holds
+    what succeeded (e.g. the DownloadResults of the files that arrived).
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, failures: list[tuple[Any, HistodataError]],
+                 results: list | None = None):
+        super().__init__(message, hint)
+        self.failures = list(failures)
+        self.results = list(results or [])
+
+
+BatchDownloadError = BatchError   # the name histodata.transfer exported first
+
+
 class CredentialsError(HistodataError):
     """A service needs credentials that are missing or refused."""
 
 
 class AccessError(HistodataError):
     """The data needs a manual step (registration, request) or is not distributed now."""
+
+
+class HTTPAccessError(HTTPStatusError, AccessError):
+    """HTTP 401 or 403: the data is not public or needs credentials (a permission problem)."""
 
 
 class StandardizeError(HistodataError):

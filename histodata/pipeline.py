@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .adopt import adopt, incomplete_adoption
 from .console import human_size
 from .constants import offline
-from .errors import AccessError, CredentialsError, DownloadError, HistodataError, IncompleteError
+from .errors import AccessError, BatchError, CredentialsError, DownloadError, HistodataError
 from .layout import DatasetPaths, dataset_paths
 from .record import DatasetRecord, FetchState, FileRecord, dataset_lock, now_iso, save_fetch
 from .registry.loader import entry_to_dict, load_registry
@@ -28,7 +28,6 @@ from .sources.resolve import access_error, candidate_sources, list_source, pinne
 from .standardize import standardize_dataset
 from .state import complete_on_disk, is_present, reuse_unrecorded_files
 from .redact import redact
-from .transfer import BatchDownloadError
 from .transfer.progress import listing_status
 
 log = logging.getLogger(__name__)
@@ -185,7 +184,7 @@ def finish(job: Job, report: FetchReport) -> None:
 
 def is_permission_problem(error: BaseException | None) -> bool:
     """Refused for lack of access or credentials (for a batch: every failure was)."""
-    if isinstance(error, BatchDownloadError) and error.failures:
+    if isinstance(error, BatchError) and error.failures:
         return all(is_permission_problem(e) for _, e in error.failures if e is not None)
     return isinstance(error, (AccessError, CredentialsError))
 
@@ -200,4 +199,4 @@ def all_sources_failed(entry, errors: list[tuple[str, HistodataError]]) -> Histo
                          "Check your connection and run the same command again (finished files are kept).")
 
 
-__all__ = ["fetch", "FetchReport", "IncompleteError"]
+__all__ = ["fetch", "FetchReport"]

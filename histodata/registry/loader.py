@@ -71,7 +71,7 @@ def read_files(folder: Path) -> tuple[list[tuple[Path, bytes]], str]:
 def schema_fingerprint() -> str:
     """Changes whenever the code that validates and normalises entries changes."""
     digest = hashlib.sha256(f"index-v{INDEX_FORMAT}".encode())
-    for module in ("models.py", "vocab.py"):
+    for module in ("models.py", "kinds.py", "vocab.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()
 
@@ -84,8 +84,13 @@ def _yaml_load(text: bytes) -> Any:
 
 
 def _format_location(loc: tuple) -> str:
+    """('sources', 0, 'zenodo', 'record') -> 'sources[0].record' (the kind's tag is left out)."""
+    from .kinds import KINDS
+
     out = ""
-    for part in loc:
+    for n, part in enumerate(loc):
+        if n >= 2 and loc[n - 2] == "sources" and isinstance(loc[n - 1], int) and part in KINDS:
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 

@@ -2,30 +2,28 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from ..constants import CHECKSUM_ALGORITHMS
 from . import vocab
+from .kinds import KINDS
 from .vocab import license_restrictions  # noqa: F401  (part of the models' public names)
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-CHECKSUM_ALGORITHMS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
-SOURCE_KINDS = ("http", "zenodo", "figshare", "dataverse", "mendeley", "s3", "gdrive", "girder",
-                "grand-challenge", "kaggle", "ftp", "manual")
-# Fields a source of each kind must have (any one of a tuple).
-REQUIRED_SOURCE_FIELDS: dict[str, list[tuple[str, ...]]] = {
-    "zenodo": [("record",)],
-    "figshare": [("article", "collection")],
-    "dataverse": [("server",), ("doi",)],
-    "mendeley": [("dataset",)],
-    "s3": [("bucket",), ("region", "endpoint")],
-    "gdrive": [("folder", "file", "files")],
-    "girder": [("api_url",), ("folder", "item", "path")],
-    "grand-challenge": [("archive",)],
-    "kaggle": [("competition", "dataset")],
-}
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 
@@ -75,50 +73,53 @@ class FileSpec(_Model):
         return {a: getattr(self, a) for a in CHECKSUM_ALGORITHMS if getattr(self, a)}
 
 
-class Source(_Model):
-    """One complete way to get the files (a mirror). Kind-specific fields locate the data."""
+def _digits(value: Any) -> Any:
+    value = str(value) if isinstance(value, int) else value
+    if isinstance(value, str) and not value.isdigit():
+        raise ValueError(f"must be a string of digits (got {value!r})")
+    return value
 
-    kind: Literal[SOURCE_KINDS]  # type: ignore[valid-type]
+
+# The value types of kinds' own fields (kinds.FIELD_TYPES); every kind field is optional in itself.
+_FIELD_TYPES: dict[str, Any] = {
+    "str": str | None,
+    "int": int | None,
+    "int|str": int | str | None,
+    "digits": Annotated[str | None, BeforeValidator(_digits)],
+    "list[str]": list[str] | None,
+}
+
+
+class Source(_Model):
+    """One complete way to get the files (a mirror). Kind-specific fields locate the data.
+
+    Each kind has its own model (`SOURCE_MODELS[kind]`, a subclass built from its row in
+    `histodata.registry.kinds`), so a source validates its kind's fields; `Source(kind=..., ...)`
+    and `Source.model_validate(...)` give the model of the source's kind.
+    """
+
+    kind: Literal[tuple(KINDS)]  # type: ignore[valid-type]
     files: list[FileSpec] | None = None
     notes: str | None = None
-    record: str | None = Field(default=None, description="zenodo record id")
-    article: int | None = Field(default=None, description="figshare article id")
-    collection: int | None = Field(default=None, description="figshare collection id")
-    version: int | str | None = Field(default=None, description="figshare/mendeley version")
-    server: str | None = Field(default=None, description="dataverse base URL")
-    doi: str | None = Field(default=None, description="dataverse persistent id")
-    dataset: str | None = Field(default=None, description="mendeley id or kaggle owner/slug")
-    bucket: str | None = None
-    region: str | None = None
-    endpoint: str | None = None
-    prefix: str | None = None
-    folder: str | None = Field(default=None, description="gdrive/girder folder id")
-    file: str | None = Field(default=None, description="gdrive file id")
-    resource_key: str | None = None
-    api_url: str | None = Field(default=None, description="girder API root, e.g. https://host/api/v1")
-    item: str | None = Field(default=None, description="girder item id")
-    path: str | None = Field(default=None, description="girder resource path")
-    archive: str | None = Field(default=None, description="grand-challenge archive slug or id")
-    competition: str | None = Field(default=None, description="kaggle competition slug")
 
-    @field_validator("record", mode="before")
-    @classmethod
-    def _record_as_string(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
+    def __new__(cls, *args: Any, **data: Any):
+        if cls is Source and isinstance(data.get("kind"), str):
+            cls = SOURCE_MODELS.get(data["kind"], cls)
+        return super().__new__(cls)
 
-    @field_validator("record")
     @classmethod
-    def _record_digits(cls, value: str | None) -> str | None:
-        if value is not None and not value.isdigit():
-            raise ValueError(f"a zenodo record id is a string of digits (got {value!r})")
-        return value
+    def model_validate(cls, obj: Any, **kwargs: Any) -> "Source":  # type: ignore[override]
+        if cls is Source:
+            return SOURCE_ADAPTER.validate_python(obj, **kwargs)
+        return super().model_validate(obj, **kwargs)
 
     @model_validator(mode="after")
     def _has_locating_fields(self) -> "Source":
-        for options in REQUIRED_SOURCE_FIELDS.get(self.kind, []):
+        row = KINDS[self.kind]
+        for options in row.required:
             if not any(getattr(self, name, None) for name in options):
                 raise ValueError(f"a {self.kind} source needs {' or '.join(options)}")
-        if self.kind in ("http", "ftp"):
+        if row.file_urls:
             missing = [f.name for f in self.files or [] if not f.url]
             if not self.files or missing:
                 raise ValueError(f"every file of a {self.kind} source needs a url"
@@ -128,6 +129,35 @@ class Source(_Model):
         if duplicates:
             raise ValueError(f"duplicate file name {duplicates[0]!r}")
         return self
+
+
+def _source_model(row) -> type[Source]:
+    """The model of one kind: `kind` fixed to its name, its own fields typed and described."""
+    fields: dict[str, Any] = {"kind": (Literal[row.name], ...)}
+    for spec in row.fields:
+        fields[spec.name] = (_FIELD_TYPES[spec.type], Field(default=None, description=spec.description))
+    name = "".join(part.capitalize() for part in re.split(r"[-_]", row.name)) + "Source"
+    model = create_model(name, __base__=Source, __module__=__name__, __doc__=f"A source of kind {row.name}: "
+                         f"{row.summary}.", **fields)
+    globals()[name] = model   # importable by name (pickling, docs)
+    return model
+
+
+SOURCE_MODELS: dict[str, type[Source]] = {name: _source_model(row) for name, row in KINDS.items()}
+
+
+def _kind_of(value: Any) -> str | None:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if isinstance(kind, str) and kind in SOURCE_MODELS else None
+
+
+# A source as an Entry holds it: the model of its kind, chosen by `kind`.
+AnySource = Annotated[
+    Union[tuple(Annotated[model, Tag(kind)] for kind, model in SOURCE_MODELS.items())],  # type: ignore
+    Discriminator(_kind_of, custom_error_type="source_kind",
+                  custom_error_message=f"`kind` must be one of {', '.join(KINDS)}"),
+]
+SOURCE_ADAPTER: TypeAdapter = TypeAdapter(AnySource)
 
 
 class Standardize(_Model):
@@ -194,7 +224,7 @@ class Entry(_Model):
     species: str | None = None
     related: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
-    sources: list[Source] = Field(default_factory=list)
+    sources: list[AnySource] = Field(default_factory=list)
     standardize: Standardize | None = None
     provenance: list[Provenance] = Field(default_factory=list)
 

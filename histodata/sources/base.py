@@ -1,8 +1,12 @@
-"""What every source kind produces: a list of remote files with what is known of their bytes."""
+"""What every source kind produces: a list of remote files with what is known of their bytes,
+the contract a kind's module follows (`Provider`), and the helpers kind modules share."""
 from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from ..constants import CHECKSUM_ALGORITHMS
 
 
 @dataclass
@@ -17,7 +21,8 @@ class RemoteFile:
     headers: dict[str, str] = field(default_factory=dict, repr=False)  # credentials: never logged
     source_kind: str = ""
     # A kind whose files need more than one plain GET (Drive's confirm form, Kaggle's RPC POST,
-    # DSA region crops): the fetch flow calls kind_module(downloader).download(remote, path, session).
+    # DSA region crops; `own_download` in its row of histodata.registry.kinds): the fetch flow calls
+    # sources.kind_download(downloader)(remote, path, session, quiet=...) instead of the engine.
     downloader: str | None = None
 
     @property
@@ -26,6 +31,40 @@ class RemoteFile:
         if self.checksums:
             return f"{'+'.join(sorted(self.checksums))} ({self.checksum_origin or 'provider'})"
         return "size only (unverified)" if self.size is not None else "unverified"
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """The contract of a source kind's module, `histodata/sources/<module>.py` (its row in
+    `histodata.registry.kinds` names the module). The module itself is the provider: these are
+    module-level functions.
+
+    `list_files(source, session, entry)` turns one registry source (a validated
+    `histodata.registry.models.Source`) into the files it holds, asking the service through
+    `session` (the shared `histodata.http` session: mirror map, retries, rate limits; use
+    `api_json`/`api_get` for API documents). `entry` is the whole registry Entry (for messages and
+    instructions; may be None in tests). Each file is a RemoteFile with a safe relative `name` (use
+    `remote_name`), the `url` its bytes come from, and what the service publishes of its `size` and
+    `checksums` (algorithm names of `histodata.constants.CHECKSUM_ALGORITHMS`, see `checksum_name`),
+    with `checksum_origin="provider"` when there are some. The fetch flow then applies the source's
+    `checksums_file`, the registry's pins (`apply_pinned`) and `include`, and downloads every file
+    with the download engine. Failures raise histodata errors: AccessError/CredentialsError for a
+    permission problem (`api_get` raises HTTPAccessError for 401/403), DownloadError otherwise.
+    """
+
+    def list_files(self, source: Any, session: Any, entry: Any) -> list[RemoteFile]: ...
+
+
+@runtime_checkable
+class OwnDownload(Protocol):
+    """What a kind with `own_download` in its row adds: files whose `RemoteFile.downloader` names the
+    kind are downloaded by `download(remote, path, session, quiet=...)` instead of one plain GET.
+    It must leave verified bytes at `path` (use the engine, `histodata.transfer.download`, for the
+    transfer; `verify_local_file` for a file it made itself) and return a DownloadResult, or raise
+    a histodata error."""
+
+    def download(self, remote: RemoteFile, path: Any, session: Any = None, *, quiet: bool | None = None,
+                 **kwargs: Any) -> Any: ...
 
 
 def apply_pinned(files: list[RemoteFile], pinned) -> list[RemoteFile]:
@@ -78,7 +117,7 @@ def files_from_specs(source, kind: str) -> list[RemoteFile]:
 def checksum_name(label: str) -> str | None:
     """A provider's algorithm label ('MD5', 'SHA-256', 'sha1') as hashlib's name, or None if unknown."""
     name = (label or "").lower().replace("-", "").replace("_", "")
-    return name if name in ("md5", "sha1", "sha256", "sha512") else None
+    return name if name in CHECKSUM_ALGORITHMS else None
 
 
 def _error_detail(response) -> str:
@@ -102,25 +141,23 @@ def _error_detail(response) -> str:
 def api_get(session, url: str, *, what: str, **kwargs):
     """GET an API document (JSON/XML) with the shared retry policy (429, 5xx, Retry-After).
 
-    401/403 raise AccessError (a permission problem), other failures DownloadError; an empty
-    202 (a bot challenge, e.g. figshare's WAF) is refused rather than taken for a document.
+    An HTTP error status raises HTTPStatusError (`.status`, `.url`); 401/403 raise its subclass
+    HTTPAccessError, which is also an AccessError (a permission problem). An empty 202 (a bot
+    challenge, e.g. figshare's WAF) is refused rather than taken for a document.
     """
-    from ..errors import AccessError, DownloadError
+    from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
     from ..transfer.retry import request_with_retries
 
     response = request_with_retries(session, "GET", url, **kwargs)   # the session paces by rate limits
     status = response.status_code
-    detail = _error_detail(response) if status >= 400 else ""
-    said = f" ({detail})" if detail else ""
-    if status in (401, 403):
-        error: Exception = AccessError(f"{what}: {url} answered HTTP {status}{said}: the data is not "
-                                       "public or needs credentials.")
-    elif status >= 400:
-        error = DownloadError(f"{what}: {url} answered HTTP {status}{said}.",
-                              "Check the registry entry's ids, or try again later.")
     if status >= 400:
-        error.status = status  # type: ignore[attr-defined] - lets a kind react to e.g. a 404
-        raise error
+        detail = _error_detail(response)
+        said = f" ({detail})" if detail else ""
+        if status in (401, 403):
+            raise HTTPAccessError(f"{what}: {url} answered HTTP {status}{said}: the data is not "
+                                  "public or needs credentials.", status=status, url=url)
+        raise HTTPStatusError(f"{what}: {url} answered HTTP {status}{said}.",
+                              "Check the registry entry's ids, or try again later.", status=status, url=url)
     if status != 200 or not response.content:
         challenge = " (a bot challenge)" if response.headers.get("x-amzn-waf-action") else ""
         raise DownloadError(f"{what}: {url} answered HTTP {status} with an empty body{challenge}.",
@@ -161,22 +198,16 @@ def verify_local_file(path, remote: RemoteFile, *, url: str = "", resumed_from: 
 
     from ..errors import ChecksumError
     from ..transfer import DownloadResult
-    from ..transfer.hashing import StreamHasher, mismatches, normalize_checksums
+    from ..transfer.hashing import check_file, normalize_checksums
 
     path = Path(path)
     expected = normalize_checksums(remote.checksums)
-    size = path.stat().st_size
-    hasher = StreamHasher(list(expected))
-    hasher.update_from_file(path, size)
-    hashes = hasher.hexdigests()
-    problems = mismatches(expected, hashes)
-    if remote.size is not None and remote.size != size:
-        problems.append(f"size expected {remote.size} got {size}")
-    if problems:
+    check = check_file(path, expected, remote.size)
+    if not check.ok:
         path.unlink()
-        raise ChecksumError(f"{remote.name} does not match what was expected: {'; '.join(problems)}.",
+        raise ChecksumError(f"{remote.name} does not match what was expected: {'; '.join(check.problems)}.",
                             "The provider's copy may have changed; report it, or use another source.")
-    return DownloadResult(path=path, size=size, hashes=hashes, verified=sorted(expected),
+    return DownloadResult(path=path, size=check.size, hashes=check.digests, verified=sorted(expected),
                           resumed_from=resumed_from, url=url or remote.url)
 
 

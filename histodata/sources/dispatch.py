@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import glob
 
-from ..errors import HistodataError
+from ..errors import BatchError, DownloadError, HistodataError
 from ..layout import DatasetPaths
-from ..transfer import BatchDownloadError, DownloadResult, DownloadTask, download_many
-from . import kind_module
+from ..transfer import DownloadResult, DownloadTask, download_many
+from . import kind_download
 from .base import RemoteFile, parallel_map
 
 KIND_DOWNLOAD_WORKERS = 2   # files needing their kind's own step go a couple at a time, politely
@@ -32,10 +32,12 @@ def download_remotes(remotes: list[RemoteFile], paths: DatasetPaths, session, wo
     if tasks:
         try:
             results = download_many(tasks, workers=workers or 4, quiet=quiet, session=session)
-        except BatchDownloadError as err:
+        except BatchError as err:
             results = err.results
             inner = [e for _, e in err.failures if e is not None]
             errors.append(inner[0] if len(inner) == 1 else err)  # one failure: its own type
+        except DownloadError as err:      # refused before any download started (e.g. not enough space)
+            errors.append(err)
     done += [(by_path[str(r.path.absolute())], r) for r in results]
     remove_download_locks(paths, [remote.name for remote, _ in done])
     return done, combined_error(errors)
@@ -46,7 +48,7 @@ def download_with_kinds(pairs: list[tuple[RemoteFile, object]], session, quiet):
     def one(pair):
         remote, path = pair
         try:
-            return kind_module(remote.downloader).download(remote, path, session, quiet=quiet)
+            return kind_download(remote.downloader)(remote, path, session, quiet=quiet)
         except HistodataError as err:
             return err
 
@@ -63,8 +65,8 @@ def combined_error(errors: list[HistodataError]) -> HistodataError | None:
     """None, the one error, or one batch error holding them all."""
     if len(errors) <= 1:
         return errors[0] if errors else None
-    return BatchDownloadError(" | ".join(str(e) for e in errors), "Run the same command again to retry.",
-                              results=[], failures=[(None, e) for e in errors])
+    return BatchError(" | ".join(str(e) for e in errors), "Run the same command again to retry.",
+                      failures=[(None, e) for e in errors])
 
 
 def remove_download_locks(paths: DatasetPaths, names: list[str]) -> None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import girder_client
 
 from .. import credentials
-from ..errors import AccessError, DownloadError
+from ..constants import CHECKSUM_ALGORITHMS
+from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..redact import register_secret
 from ..transfer.retry import request_with_retries
 from .base import RemoteFile, apply_pinned, parallel_map, remote_name
@@ -91,14 +92,16 @@ def girder_error(err: girder_client.HttpError, what: str, conn: Connection) -> E
     if err.status == 401:
         if conn.token:
             return credentials.refused(credentials.GIRDER, 401, detail)
-        return AccessError(f"{what}: the Girder server at {conn.api_url} needs you to sign in{said}.",
-                           f"Set {credentials.GIRDER.variables} to an API key from "
-                           f"{credentials.GIRDER.where}.")
+        return HTTPAccessError(f"{what}: the Girder server at {conn.api_url} needs you to sign in{said}.",
+                               f"Set {credentials.GIRDER.variables} to an API key from "
+                               f"{credentials.GIRDER.where}.", status=401, url=err.url or "")
     if err.status == 403:
-        return AccessError(f"{what}: your Girder account has no access to this resource{said}.",
-                           "Ask the owners for access, or use another source of the entry.")
-    return DownloadError(f"{what}: the Girder server at {conn.api_url} answered HTTP {err.status}{said}.",
-                         "Check the entry's ids and api_url, or try again later.")
+        return HTTPAccessError(f"{what}: your Girder account has no access to this resource{said}.",
+                               "Ask the owners for access, or use another source of the entry.",
+                               status=403, url=err.url or "")
+    return HTTPStatusError(f"{what}: the Girder server at {conn.api_url} answered HTTP {err.status}{said}.",
+                           "Check the entry's ids and api_url, or try again later.", status=err.status,
+                           url=err.url or "")
 
 
 def _message(err: girder_client.HttpError) -> str:
@@ -209,7 +212,7 @@ def item_files(conn: Connection, item: dict, prefix: str) -> list[RemoteFile]:
 def remote_for(conn: Connection, doc: dict, name: str) -> RemoteFile:
     """A file document as a RemoteFile; Girder's sha512 (hashsum plugin) is used when offered."""
     sha512 = (doc.get("sha512") or "").lower()
-    checksums = {"sha512": sha512} if len(sha512) == 128 else {}
+    checksums = {"sha512": sha512} if len(sha512) == CHECKSUM_ALGORITHMS["sha512"] else {}
     return RemoteFile(name=name, url=conn.file_url(doc["_id"]), size=doc.get("size"), checksums=checksums,
                       checksum_origin="provider" if checksums else None, headers=conn.headers,
                       source_kind=KIND)

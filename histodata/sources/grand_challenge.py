@@ -18,7 +18,7 @@ import re
 from urllib.parse import unquote, urlencode, urlsplit
 
 from .. import credentials
-from ..errors import AccessError, DownloadError
+from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..transfer.retry import request_with_retries
 from .base import RemoteFile, apply_pinned, parallel_map, remote_name
 
@@ -45,11 +45,14 @@ class Client:
         if response.status_code == 401:
             raise credentials.refused(credentials.GRAND_CHALLENGE, 401, _detail(response))
         if response.status_code == 403:
-            raise AccessError(f"{what}: grand-challenge.org refused access (HTTP 403: {_detail(response)}).",
-                              "Request access to the archive or join the challenge on its page, then retry.")
+            raise HTTPAccessError(
+                f"{what}: grand-challenge.org refused access (HTTP 403: {_detail(response)}).",
+                "Request access to the archive or join the challenge on its page, then retry.", status=403, url=url)
         if response.status_code >= 400:
-            raise DownloadError(f"{what}: {url} answered HTTP {response.status_code} ({_detail(response)}).",
-                                "Check the archive slug in the registry entry, or try again later.")
+            raise HTTPStatusError(
+                f"{what}: {url} answered HTTP {response.status_code} ({_detail(response)}).",
+                "Check the archive slug in the registry entry, or try again later.",
+                status=response.status_code, url=url)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         if content_type != "application/json":
             raise DownloadError(f"{what}: {url} answered {content_type or 'no content type'}, not JSON.",
@@ -90,7 +93,7 @@ def find_archive(client: Client, archive: str) -> dict:
 def list_files(source, session, entry) -> list[RemoteFile]:
     """Every image file and file socket of the archive's items."""
     headers = credentials.grand_challenge_headers(required=True)
-    client = Client(session, headers, getattr(source, "api_url", None) or API)
+    client = Client(session, headers, source.api_url or API)
     archive = find_archive(client, str(source.archive))
     items = list(client.paginate("archives/items/", {"archive": archive["pk"]}, what="listing archive items"))
     per_item = list(zip([str(item.get("pk")) for item in items],

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 from .. import credentials
-from ..errors import AccessError, DownloadError
+from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..transfer.retry import request_with_retries
 from .base import RemoteFile, apply_pinned, remote_name, verify_local_file
 
@@ -69,18 +69,19 @@ def kaggle_error(code: int, message: str, subject: str) -> Exception:
         return credentials.refused(credentials.KAGGLE, 401, message)
     if code == 403 and subject.startswith("competitions/"):
         slug = subject.split("/", 1)[1]
-        return AccessError(f"Kaggle refuses the files of the competition {slug!r} (HTTP 403{said}).",
-                           "Accept the competition's rules while signed in at "
-                           f"{WEB}/competitions/{slug}/rules "
-                           "(it cannot be done through the API), then run the command again.")
+        return HTTPAccessError(f"Kaggle refuses the files of the competition {slug!r} (HTTP 403{said}).",
+                               "Accept the competition's rules while signed in at "
+                               f"{WEB}/competitions/{slug}/rules "
+                               "(it cannot be done through the API), then run the command again.", status=403)
     if code == 403:
-        return AccessError(f"Kaggle refuses access to {subject} (HTTP 403{said}).",
-                           f"Open {WEB}/{subject} while signed in and accept its terms or rules; some closed "
-                           "competitions take no new entrants.")
+        return HTTPAccessError(f"Kaggle refuses access to {subject} (HTTP 403{said}).",
+                               f"Open {WEB}/{subject} while signed in and accept its terms or rules; some "
+                               "closed competitions take no new entrants.", status=403)
     if code == 404:
-        return DownloadError(f"Kaggle has no {subject} (HTTP 404{said}).",
-                             "Check the slug in the registry entry.")
-    return DownloadError(f"Kaggle answered HTTP {code} for {subject}{said}.", "Try again later.")
+        return HTTPStatusError(f"Kaggle has no {subject} (HTTP 404{said}).",
+                               "Check the slug in the registry entry.", status=404)
+    return HTTPStatusError(f"Kaggle answered HTTP {code} for {subject}{said}.", "Try again later.",
+                           status=code)
 
 
 # ----------------------------------------------------------------------------- listing

@@ -10,12 +10,14 @@ from __future__ import annotations
 import posixpath
 import re
 
+from ..constants import CHECKSUM_ALGORITHMS
 from ..errors import DownloadError
 from .base import RemoteFile, api_get
 
-ALGORITHM_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
-_GNU_LINE = re.compile(r"^\\?([0-9a-fA-F]{32,128})\s[ *]?(.+)$")
-_BSD_LINE = re.compile(r"^(MD5|SHA1|SHA256|SHA512)\s*\((.+)\)\s*=\s*([0-9a-fA-F]{32,128})$", re.I)
+ALGORITHM_BY_LENGTH = {length: name for name, length in CHECKSUM_ALGORITHMS.items()}
+_HEX = f"[0-9a-fA-F]{{{min(ALGORITHM_BY_LENGTH)},{max(ALGORITHM_BY_LENGTH)}}}"
+_GNU_LINE = re.compile(rf"^\\?({_HEX})\s[ *]?(.+)$")
+_BSD_LINE = re.compile(rf"^({'|'.join(CHECKSUM_ALGORITHMS)})\s*\((.+)\)\s*=\s*({_HEX})$", re.I)
 
 
 def normalize_path(path: str) -> str:

@@ -233,36 +233,30 @@ def adopt_all(folder: Folder, plan, paths, report: IngestReport, quiet) -> None:
 def check_and_adopt(source: Path, name: str, spec, paths, report: IngestReport,
                     display) -> AdoptedFile | None:
     """Size, then checksums (one pass, plus sha256 for the record); adopt when they match."""
-    size = source.stat().st_size
-    if spec is not None and spec.size is not None and spec.size != size:
-        report.mismatched.append(Mismatch(name, str(source), f"size {size} bytes, expected {spec.size}"))
-        return None
     expected = dict(spec.checksums) if spec is not None else {}
-    hashes = hash_file(source, list(expected), display)
-    wrong = [a for a, value in expected.items() if hashes.get(a) != value.lower()]
-    if wrong:
-        report.mismatched.append(Mismatch(name, str(source), f"{wrong[0]} differs from the registry "
+    check = check_with_progress(source, expected, spec.size if spec is not None else None, display)
+    if "size" in check.failed:
+        report.mismatched.append(Mismatch(name, str(source),
+                                          f"size {check.size} bytes, expected {spec.size}"))
+        return None
+    if check.failed:
+        report.mismatched.append(Mismatch(name, str(source), f"{check.failed[0]} differs from the registry "
                                           "(corrupted or a different version)"))
         return None
     linked = place(source, paths.raw_file(name))
-    return AdoptedFile(name, str(source), size, hashes["sha256"], {a: hashes[a] for a in expected}, linked)
+    return AdoptedFile(name, str(source), check.size, check.digests["sha256"],
+                       {a: check.digests[a] for a in expected}, linked)
 
 
-def hash_file(path: Path, algorithms: list[str], display) -> dict[str, str]:
-    """Every algorithm plus sha256 in one read of the file."""
-    from ..transfer.hashing import StreamHasher
+def check_with_progress(path: Path, expected: dict[str, str], size: int | None, display):
+    """`check_file` (one read: every algorithm plus sha256) shown on the transfer display."""
+    from ..transfer.hashing import check_file
 
-    hasher = StreamHasher(algorithms)
     handle = display.start_file(path.name, path.stat().st_size)
     try:
-        with open(path, "rb") as stream:
-            while chunk := stream.read(1 << 20):
-                hasher.update(chunk)
-                display.advance(handle, len(chunk))
+        return check_file(path, expected, size, progress=lambda n: display.advance(handle, n))
     finally:
-        digests = hasher.hexdigests()
         display.finish_file(handle)
-    return digests
 
 
 def place(source: Path, target: Path) -> bool:

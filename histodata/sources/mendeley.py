@@ -7,7 +7,7 @@ so its requests carry a browser-compatible agent.
 from __future__ import annotations
 
 from .. import __version__
-from ..errors import DownloadError
+from ..errors import AccessError, DownloadError, HTTPStatusError
 from .base import RemoteFile, api_json, remote_name
 
 SITE = "https://data.mendeley.com"
@@ -47,8 +47,8 @@ def folder_paths(session, dataset: str, version) -> dict[str, str]:
     try:
         folders = api_json(session, f"{API}/datasets/{dataset}/folders", what=what(dataset),
                            params={"version": version}, headers=HEADERS)
-    except DownloadError as err:
-        if (getattr(err, "status", None) or 500) < 500:   # no folder list on this server: root only
+    except HTTPStatusError as err:
+        if err.status < 500 and not isinstance(err, AccessError):   # no folder list on this server: root only
             return {}
         raise
     by_id = {str(f["id"]): f for f in folders or [] if isinstance(f, dict) and f.get("id")}

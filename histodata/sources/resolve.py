@@ -7,6 +7,7 @@ import posixpath
 from collections import Counter
 
 from ..errors import AccessError, DownloadError, HistodataError
+from ..registry.kinds import KINDS
 from ..reports import source_label
 from . import kind_module
 from .base import RemoteFile, apply_pinned, files_from_specs
@@ -57,10 +58,10 @@ def candidate_sources(entry, source_number: int | None) -> list[tuple[int, objec
             raise HistodataError(f"--source {source_number}: {entry.id} has {len(entry.sources)} source(s).",
                                  f"Run `histodata info {entry.id}` to see them.")
         chosen = entry.sources[source_number - 1]
-        if chosen.kind == "manual":
+        if not KINDS[chosen.kind].automatic:
             raise access_error(entry, f"source {source_number} is a manual download.")
         return [(source_number - 1, chosen)]
-    automatic = [(i, s) for i, s in enumerate(entry.sources) if s.kind != "manual"]
+    automatic = [(i, s) for i, s in enumerate(entry.sources) if KINDS[s.kind].automatic]
     if not automatic:
         why = (f"its access is {entry.access!r} and it has no automatic source." if entry.access != "open"
                else "it has no automatic source.")

@@ -12,7 +12,7 @@ import re
 from urllib.parse import quote, urlparse
 
 from .. import constants
-from ..errors import DownloadError
+from ..errors import DownloadError, HTTPStatusError
 from .base import RemoteFile, api_json, checksum_name, remote_name
 
 SITE = "https://zenodo.org"
@@ -47,13 +47,13 @@ def fetch_record(session, record_id: str, latest: bool, headers: dict) -> dict:
         return api_json(session, f"{API}/records/{record_id}/versions/latest", what=what, headers=headers)
     try:
         return api_json(session, f"{API}/records/{record_id}", what=what, headers=headers)
-    except DownloadError as err:
-        if getattr(err, "status", None) != 404:
+    except HTTPStatusError as err:
+        if err.status != 404:
             raise
     try:  # a concept (parent) id: any id's latest version
         return api_json(session, f"{API}/records/{record_id}/versions/latest", what=what, headers=headers)
-    except DownloadError as err:
-        if getattr(err, "status", None) != 404:
+    except HTTPStatusError as err:
+        if err.status != 404:
             raise
     latest_id = resolve_concept_doi(session, record_id)
     return api_json(session, f"{API}/records/{latest_id}", what=what, headers=headers)

@@ -8,10 +8,11 @@
 """
 from __future__ import annotations
 
-from .batch import BatchDownloadError, download_many
+from ..errors import BatchDownloadError, BatchError
+from .batch import download_many
 from .engine import download
 from .models import DownloadResult, DownloadTask
 from .retry import RetryPolicy, request_with_retries
 
-__all__ = ["download", "download_many", "DownloadTask", "DownloadResult", "BatchDownloadError",
+__all__ = ["download", "download_many", "DownloadTask", "DownloadResult", "BatchDownloadError", "BatchError",
            "RetryPolicy", "request_with_retries"]

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..errors import DownloadError, HistodataError
+from ..errors import BatchError, HistodataError
 from ..http import new_session
 from .engine import download, ensure_free_space
 from .models import DownloadResult, DownloadTask
@@ -23,15 +23,6 @@ DEFAULT_WORKERS = 4
 POLITE_LIMITS = {"zenodo.org": 4, "drive.google.com": 2, "drive.usercontent.google.com": 2,
                  "docs.google.com": 2, "figshare.com": 2, "ndownloader.figshare.com": 2}
 _LISTED_FAILURES = 10
-
-
-class BatchDownloadError(DownloadError):
-    """Some files failed; `.results` holds the ones that succeeded, `.failures` (task, error) pairs."""
-
-    def __init__(self, message: str, hint: str, results: list, failures: list):
-        super().__init__(message, hint)
-        self.results = results
-        self.failures = failures
 
 
 class HostLimits:
@@ -55,7 +46,8 @@ class HostLimits:
 
 def download_many(tasks, workers: int = DEFAULT_WORKERS, per_host: int | None = None,
                   quiet: bool | None = None, session=None) -> list[DownloadResult]:
-    """Download every task (in parallel), then raise one BatchDownloadError naming each failure.
+    """Download every task (in parallel), then raise one BatchError naming each failure
+    (its `failures` are (DownloadTask, error) pairs, its `results` the files that arrived).
 
     Results come back in the order of `tasks`. Ctrl-C stops every download and keeps the partial
     files for the next run.
@@ -102,10 +94,10 @@ def _collect(tasks: list[DownloadTask], outcomes: list) -> list[DownloadResult]:
     lines = [f"{task.label}: {error}" for task, error in failures[:_LISTED_FAILURES]]
     if len(failures) > _LISTED_FAILURES:
         lines.append(f"... and {len(failures) - _LISTED_FAILURES} more")
-    raise BatchDownloadError(f"{len(failures)} of {len(tasks)} file(s) failed to download: "
-                             + " | ".join(lines) + ".",
-                             f"The {len(results)} verified file(s) are in place; run the same command "
-                             "again to retry the rest (partial files resume).", results, failures)
+    raise BatchError(f"{len(failures)} of {len(tasks)} file(s) failed to download: "
+                     + " | ".join(lines) + ".",
+                     f"The {len(results)} verified file(s) are in place; run the same command "
+                     "again to retry the rest (partial files resume).", failures=failures, results=results)
 
 
 def check_total_space(tasks: list[DownloadTask]) -> None:

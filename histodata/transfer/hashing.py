@@ -9,9 +9,11 @@ import hashlib
 import queue
 import re
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..constants import CHECKSUM_ALGORITHMS
 from ..errors import DownloadError
 
 CHUNK = 1 << 20          # at most this many bytes per read, write and hash update
@@ -30,7 +32,7 @@ def normalize_checksums(checksums: dict[str, str] | None) -> dict[str, str]:
             digest = digest.split(":", 1)[1]
         if name not in hashlib.algorithms_available:
             raise DownloadError(f"unknown checksum algorithm {algorithm!r}.",
-                                "Use md5, sha1, sha256 or sha512.")
+                                f"Use {', '.join(CHECKSUM_ALGORITHMS)}.")
         expected_len = hashlib.new(name).digest_size * 2
         if not _HEX.match(digest) or len(digest) != expected_len:
             raise DownloadError(f"invalid {name} checksum {value!r}: expected {expected_len} hex digits.")
@@ -96,11 +98,12 @@ def mismatches(expected: dict[str, str], got: dict[str, str]) -> list[str]:
 
 @dataclass
 class FileCheck:
-    """One read of a file against what was expected of it."""
+    """What `check_file` found: the file's size, its digests, and what differs from the expected."""
 
     size: int
-    digests: dict[str, str]      # every expected algorithm + sha256
-    problems: list[str]          # "size expected X got Y", "md5 expected a got b"
+    digests: dict[str, str]           # every expected algorithm + sha256 (empty when the size was wrong)
+    problems: list[str]               # "size expected X got Y", "md5 expected a got b"
+    failed: list[str] = field(default_factory=list)   # what differs: "size" and/or algorithm names
 
     @property
     def ok(self) -> bool:
@@ -108,12 +111,21 @@ class FileCheck:
 
 
 def check_file(path, expected: dict[str, str] | None = None, size: int | None = None, *,
-               progress=None) -> FileCheck:
-    """Hash `path` once (every expected algorithm + sha256) and compare it with `expected` and `size`;
-    `progress(nbytes)` is called per chunk read."""
-    expected = normalize_checksums(expected)
-    actual = Path(path).stat().st_size
-    hasher = StreamHasher(list(expected))
+               progress: Callable[[int], object] | None = None) -> FileCheck:
+    """Check a file on disk against an expected `size` and checksums ({"md5": hex, ...}).
+
+    The one place that hashes a finished file and compares it (as pooch's `hash_matches`): one read
+    of the file, every expected algorithm plus sha256 at once (StreamHasher). A wrong size is
+    reported without reading the file. `progress(nbytes)` is called per chunk read, for a progress
+    display. Raises DownloadError for an unknown algorithm or a malformed checksum, OSError when the
+    file cannot be read.
+    """
+    path = Path(path)
+    wanted = normalize_checksums(expected)
+    actual = path.stat().st_size
+    if size is not None and size != actual:
+        return FileCheck(actual, {}, [f"size expected {size} got {actual}"], ["size"])
+    hasher = StreamHasher(list(wanted))
     try:
         with open(path, "rb") as handle:
             while chunk := handle.read(CHUNK):
@@ -122,5 +134,5 @@ def check_file(path, expected: dict[str, str] | None = None, size: int | None = 
                     progress(len(chunk))
     finally:
         digests = hasher.hexdigests()
-    problems = [] if size is None or size == actual else [f"size expected {size} got {actual}"]
-    return FileCheck(actual, digests, problems + mismatches(expected, digests))
+    failed = [name for name, value in wanted.items() if digests.get(name) != value]
+    return FileCheck(actual, digests, mismatches(wanted, digests), failed)
