@@ -3,7 +3,8 @@
 Emulators register handlers with `@server.route("GET", r"/api/v1/item/(?P<id>\\w+)")`; a handler
 gets a `Request` and returns a `Reply` (or raises `Reply` to answer early). `file_reply` serves
 bytes with single-range support (206 + Content-Range, 416), as real storage servers do. Every
-request is recorded in `server.requests` so tests can check what travelled where.
+request is recorded in `server.requests` so tests can check what travelled where; what a handler
+thread raises (a client hanging up) in `server.errors`, never printed.
 """
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import re
 import ssl
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from servers.quiet import QuietHTTPServer
 
 
 @dataclass
@@ -79,7 +82,7 @@ class EmulatorServer:
         self.routes: list[tuple[str, re.Pattern, callable]] = []
         self.requests: list[Request] = []
         self._ssl = ssl_context
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: QuietHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def route(self, method: str, pattern: str):
@@ -87,6 +90,11 @@ class EmulatorServer:
             self.routes.append((method, re.compile(pattern), handler))
             return handler
         return register
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """What handler threads raised (a client hanging up, a broken handler): kept, never printed."""
+        return self._httpd.errors if self._httpd else []
 
     @property
     def url(self) -> str:
@@ -140,8 +148,7 @@ class EmulatorServer:
 
             do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         if self._ssl:
             self._httpd.socket = self._ssl.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
