@@ -5,6 +5,10 @@ gets a `Request` and returns a `Reply` (or raises `Reply` to answer early). `fil
 bytes with single-range support (206 + Content-Range, 416), as real storage servers do. Every
 request is recorded in `server.requests` so tests can check what travelled where; what a handler
 thread raises (a client hanging up) in `server.errors`, never printed.
+
+`Emulator` is the base of the service emulators (zenodo.py, figshare.py, ...): it declares the
+public origins a service answers for (`ORIGINS`) and builds the mirror map from them; `Emulation`
+runs the emulators of one test behind one $HISTODATA_MIRRORS (the `emulate` fixture).
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from servers.quiet import QuietHTTPServer
@@ -172,12 +177,37 @@ class EmulatorServer:
         return [r for r in self.requests if path_fragment in r.path]
 
 
+def mirror_spec(pairs: dict[str, str]) -> str:
+    """A $HISTODATA_MIRRORS value: `ORIGINAL=REPLACEMENT` pairs, space separated."""
+    return " ".join(f"{origin}={target}" for origin, target in pairs.items())
+
+
 class Emulator:
     """Base of the service emulators: starts and stops every EmulatorServer it holds (API host,
-    storage host, ...) in attribute order, and works as a context manager."""
+    storage host, ...) in attribute order, and works as a context manager.
+
+    A subclass declares the public origins it stands in for in `ORIGINS`: origin URL -> the
+    attribute holding the EmulatorServer that answers for it, optionally followed by a path on
+    that server (`"server/drive"`: the origin is served under /drive of `self.server`). Once
+    started, `mirror_map()` routes every origin to its server and `mirrors()` is that map as a
+    $HISTODATA_MIRRORS value; the `emulate` fixture (tests/conftest.py) sets it for a test.
+    """
+
+    ORIGINS: ClassVar[dict[str, str]] = {}
 
     def servers(self) -> list[EmulatorServer]:
         return [value for value in vars(self).values() if isinstance(value, EmulatorServer)]
+
+    def mirror_map(self) -> dict[str, str]:
+        """{origin: local URL} for every origin in ORIGINS (the servers must be running)."""
+        pairs = {}
+        for origin, where in self.ORIGINS.items():
+            attribute, slash, path = where.partition("/")
+            pairs[origin] = getattr(self, attribute).url + slash + path
+        return pairs
+
+    def mirrors(self) -> str:
+        return mirror_spec(self.mirror_map())
 
     def start(self):
         for server in self.servers():
@@ -193,6 +223,36 @@ class Emulator:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class Emulation:
+    """The emulators of one test, reachable at their public origins: each call starts emulators and
+    sets $HISTODATA_MIRRORS (through `setenv`) to the map of every one started so far plus the
+    origins added with `route`; `stop()` stops them all, last started first."""
+
+    def __init__(self, setenv):
+        self._setenv = setenv
+        self.emulators: list[Emulator] = []
+        self.pairs: dict[str, str] = {}
+
+    def __call__(self, *emulators: Emulator):
+        for emulator in emulators:
+            self.emulators.append(emulator.start())
+            self.pairs.update(emulator.mirror_map())
+        self._publish()
+        return emulators[0] if len(emulators) == 1 else emulators
+
+    def route(self, origin: str, target: str) -> None:
+        """Map one more origin (a server the test runs itself) into the same mirror map."""
+        self.pairs[origin] = target
+        self._publish()
+
+    def _publish(self) -> None:
+        self._setenv("HISTODATA_MIRRORS", mirror_spec(self.pairs))
+
+    def stop(self) -> None:
+        while self.emulators:
+            self.emulators.pop().stop()
 
 
 def assert_secrets_absent(secrets, *texts: str, root=None) -> None:
