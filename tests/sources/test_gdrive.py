@@ -16,7 +16,7 @@ BIG = bytes(range(256)) * 4096           # 1 MiB "too large to scan"
 
 
 @pytest.fixture
-def drive(monkeypatch):
+def drive(emulate):
     emulator = DriveEmulator()
     emulator.add_folder(ROOT, "BCSS")
     emulator.add_folder(SUB, "masks", parent=ROOT)
@@ -28,9 +28,7 @@ def drive(monkeypatch):
     emulator.add_file(drive_id(302), "private.zip", b"private", mode="private")
     emulator.add_file(drive_id(303), "keyed.zip", b"keyed", resource_key="0-AbCdEfGh")
     emulator.add_file(drive_id(304), "old.zip", b"old-flow" * 100, mode="legacy")
-    with emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        yield emulator
+    return emulate(emulator)
 
 
 def test_folder_listing_is_recursive_and_not_capped_at_50(drive):

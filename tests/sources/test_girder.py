@@ -5,7 +5,7 @@ import hashlib
 import json
 
 import pytest
-from emulators.girder import GirderEmulator, annotation_document
+from emulators.girder import API, GirderEmulator, annotation_document
 from PIL import Image
 
 from histodata.errors import AccessError, CredentialsError
@@ -14,12 +14,11 @@ from histodata.registry.models import Source
 from histodata.sources import girder
 from histodata.transfer import download
 
-API = "https://girder.example.org/api/v1"
 KEY = "girderkey-0123456789abcdef"
 
 
 @pytest.fixture
-def server(monkeypatch):
+def server(emulate):
     emulator = GirderEmulator(api_keys={KEY: "alice"})
     collection = emulator.collection("data")
     top = emulator.folder(collection, "top")
@@ -31,9 +30,7 @@ def server(monkeypatch):
     private = emulator.folder(collection, "private", public=False)
     emulator.item(private, "secret.bin", {"secret.bin": b"s" * 100})
     emulator.refs = {"top": top, "private": private, "many": many}
-    with emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"https://girder.example.org={emulator.server.url}")
-        yield emulator
+    return emulate(emulator)
 
 
 def source(**fields) -> Source:
@@ -131,7 +128,7 @@ def test_wrong_api_key_is_a_credentials_error(server, monkeypatch):
 
 # ----------------------------------------------------------------------------- DSA extras
 @pytest.fixture
-def dsa(monkeypatch):
+def dsa(emulate):
     emulator = GirderEmulator()
     slides = emulator.folder(emulator.collection("bcss"), "slides")
     native = {"sizeX": 60000, "sizeY": 40000, "mm_x": 0.00025, "magnification": 40.0}
@@ -141,9 +138,7 @@ def dsa(monkeypatch):
                           slide=native)
     other.annotations = []
     emulator.refs = {"slides": slides, "sk": sk}
-    with emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"https://girder.example.org={emulator.server.url}")
-        yield emulator
+    return emulate(emulator)
 
 
 ROI = {"name": "TCGA-A1-A0SK-DX1", "xmin": 45749, "ymin": 25055, "xmax": 46149, "ymax": 25355}

@@ -14,7 +14,7 @@ TOKEN = "gc-token-0123456789abcdef"
 
 
 @pytest.fixture
-def gc(tmp_path, monkeypatch):
+def gc(tmp_path, monkeypatch, emulate):
     context, bundle = tls_contexts(tmp_path)
     emulator = GrandChallengeEmulator(context, {TOKEN, "other-token-123456"})
     archive = emulator.archive("camelyon-test", readers={TOKEN})
@@ -25,11 +25,9 @@ def gc(tmp_path, monkeypatch):
                                                                   "ct.dzi": b"<dzi/>"}),
                       report=b'{"stage": "pN1"}')
     emulator.refs = {"archive": archive}
-    with emulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        monkeypatch.setenv("HISTODATA_BACKOFF", "0")
-        yield emulator
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+    return emulate(emulator)
 
 
 def test_missing_token_names_the_variable_and_the_settings_page(gc):

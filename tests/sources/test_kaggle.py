@@ -18,15 +18,13 @@ USER, KEY, TOKEN = "alice", "kagglekey0123456789", "KGAT_token_abcdef123456"
 
 
 @pytest.fixture
-def server(monkeypatch):
+def server(emulate):
     emulator = KaggleEmulator(users={USER: KEY}, tokens={TOKEN})
     emulator.competitions["panda-test"] = {"train.csv": b"image_id,isup_grade\na,1\n",
                                            "train_images/a.tiff": b"II*\x00" + b"\x01" * 5000}
     emulator.accepted["panda-test"] = {USER}
     emulator.datasets["bob/tiles"] = {f"tiles/t_{i:03d}.png": b"p%03d" % i for i in range(230)}
-    with emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        yield emulator
+    return emulate(emulator)
 
 
 def test_competition_files_are_listed_and_fetched_through_storage(server, monkeypatch, tmp_path):
