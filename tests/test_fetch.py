@@ -21,12 +21,12 @@ sha256 = lambda data: hashlib.sha256(data).hexdigest()  # noqa: E731
 
 
 @pytest.fixture
-def zen(monkeypatch):
-    with ZenodoEmulator() as emulator, DoiResolver() as doi:   # unknown records end at the DOI resolver
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"{emulator.mirrors()} {doi.mirrors()}")
-        monkeypatch.setenv("HISTODATA_BACKOFF", "0")
-        monkeypatch.setenv("HISTODATA_RETRIES", "2")
-        yield emulator
+def zen(emulate, monkeypatch):
+    emulator = emulate(ZenodoEmulator())
+    emulate(DoiResolver())                       # unknown records end at the DOI resolver
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+    monkeypatch.setenv("HISTODATA_RETRIES", "2")
+    return emulator
 
 
 @pytest.fixture
