@@ -10,7 +10,7 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # `helpers`, `servers` and `emulators` import as top-level modules
 
 from emulators.service import Emulation  # noqa: E402
-from helpers import run_cli, write_entry  # noqa: E402,F401  (re-exported for older imports)
+from helpers import write_entry  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

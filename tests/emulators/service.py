@@ -253,26 +253,3 @@ class Emulation:
     def stop(self) -> None:
         while self.emulators:
             self.emulators.pop().stop()
-
-
-def assert_secrets_absent(secrets, *texts: str, root=None) -> None:
-    """No secret appears in any text (stdout, stderr) nor in any file under `root`."""
-    from pathlib import Path
-
-    secrets = [s for s in secrets if s]
-    for text in texts:
-        for secret in secrets:
-            assert secret not in text, "a secret leaked into the output"
-    if root is not None:
-        for path in Path(root).rglob("*"):
-            if path.is_file():
-                data = path.read_bytes()
-                for secret in secrets:
-                    assert secret.encode() not in data, f"a secret leaked into {path}"
-
-
-def run_cli(*args: str, **kwargs):
-    """The real CLI in a subprocess (tests/helpers.py)."""
-    from helpers import run_cli as run
-
-    return run(*args, **kwargs)

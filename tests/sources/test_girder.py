@@ -5,11 +5,14 @@ import hashlib
 import json
 
 import pytest
+from emulators.entries import entry_yaml
 from emulators.girder import API, GirderEmulator, annotation_document
+from helpers import assert_secrets_absent, run_cli
 from PIL import Image
 
 from histodata.errors import AccessError, CredentialsError
 from histodata.http import new_session
+from histodata.layout import dataset_paths
 from histodata.registry.models import Source
 from histodata.sources import girder
 from histodata.transfer import download
@@ -188,11 +191,6 @@ def test_annotations_are_saved_raw_and_slides_listed_on_request(dsa, tmp_path):
 
 # ----------------------------------------------------------------------------- end to end
 def test_fetch_of_a_custom_girder_entry_with_token_and_crops(server, extra_registry, monkeypatch):
-    from emulators.entries import entry_yaml
-    from emulators.service import assert_secrets_absent, run_cli
-
-    from histodata.layout import dataset_paths
-
     monkeypatch.setenv("GIRDER_API_KEY", KEY)
     server.key_in_query_only = True            # the worst case: the key ends up in a query string
     server.grant("alice", server.refs["private"])
@@ -210,11 +208,6 @@ def test_fetch_of_a_custom_girder_entry_with_token_and_crops(server, extra_regis
 
 
 def test_fetch_of_bcss_style_crops(dsa, extra_registry):
-    from emulators.entries import entry_yaml
-    from emulators.service import run_cli
-
-    from histodata.layout import dataset_paths
-
     extra_registry(entry_yaml("bcss-mini", {"kind": "girder", "api_url": API, "folder": dsa.refs["slides"].id,
                                             "regions": {"mpp": 0.25, "rois": [ROI]}, "annotations": True}))
     result = run_cli("fetch", "bcss-mini", "--json")

@@ -6,11 +6,14 @@ import logging
 import os
 
 import pytest
+from emulators.entries import entry_yaml
 from emulators.kaggle import KaggleEmulator
+from helpers import assert_secrets_absent, run_cli
 
 from histodata import credentials
 from histodata.errors import AccessError, CredentialsError
 from histodata.http import new_session
+from histodata.layout import dataset_paths
 from histodata.registry.models import Source
 from histodata.sources import kaggle
 
@@ -145,11 +148,6 @@ def test_grand_challenge_and_girder_and_zenodo_variables(monkeypatch):
 
 # ----------------------------------------------------------------------------- end to end
 def test_fetch_of_custom_kaggle_entries(server, extra_registry, monkeypatch):
-    from emulators.entries import entry_yaml
-    from emulators.service import assert_secrets_absent, run_cli
-
-    from histodata.layout import dataset_paths
-
     monkeypatch.setenv("KAGGLE_USERNAME", USER)
     monkeypatch.setenv("KAGGLE_KEY", KEY)
     extra_registry(entry_yaml("panda-mini", {"kind": "kaggle", "competition": "panda-test"},
@@ -165,9 +163,6 @@ def test_fetch_of_custom_kaggle_entries(server, extra_registry, monkeypatch):
 
 
 def test_fetch_with_rules_not_accepted_prints_the_rules_url(server, extra_registry, monkeypatch):
-    from emulators.entries import entry_yaml
-    from emulators.service import run_cli
-
     monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
     extra_registry(entry_yaml("panda-mini", {"kind": "kaggle", "competition": "panda-test"},
                               access="registration", instructions="Accept the rules on kaggle.com."))
