@@ -9,7 +9,8 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # `helpers`, `servers` and `emulators` import as top-level modules
 
-from helpers import run_cli, write_entry  # noqa: E402,F401  (re-exported for older imports)
+from emulators.service import Emulation  # noqa: E402
+from helpers import write_entry  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -45,3 +46,19 @@ def extra_registry(tmp_path, monkeypatch):
 
     add.folder = folder
     return add
+
+
+@pytest.fixture
+def emulate(monkeypatch):
+    """Service emulators for this test, reached at their public origins through $HISTODATA_MIRRORS;
+    stopped after the test.
+
+        zen = emulate(ZenodoEmulator())                     # started, its origins mapped
+        zen, doi = emulate(ZenodoEmulator(), DoiResolver())   # one map for both
+        emulate.route("https://storage.example.net", server.url)   # a server the test runs itself
+
+    Every call adds to the same map, so fixtures and the test can each start their own emulators.
+    """
+    emulation = Emulation(monkeypatch.setenv)
+    yield emulation
+    emulation.stop()

@@ -1,13 +1,12 @@
 """The fetch flow end to end: Zenodo and HTTP sources through the mirror map, the dataset record,
 subsets, dry runs, completeness, fallback between sources, checksums, gated data, and verify."""
-import hashlib
 import json
 import os
 
 import pytest
 
 import histodata
-from helpers import run_cli
+from helpers import md5, run_cli, sha256
 from emulators.doi import DoiResolver
 from emulators.entries import entry_yaml
 from emulators.zenodo import ZenodoEmulator
@@ -16,17 +15,15 @@ from histodata.layout import dataset_paths, read_record
 from servers.nginx import nginx  # noqa: F401 - the fixture
 
 FILES = {"tiles.zip": b"zip " * 5000, "labels.csv": b"id,label\n1,tumor\n", "docs/README.md": b"# read me\n"}
-md5 = lambda data: hashlib.md5(data).hexdigest()  # noqa: E731
-sha256 = lambda data: hashlib.sha256(data).hexdigest()  # noqa: E731
 
 
 @pytest.fixture
-def zen(monkeypatch):
-    with ZenodoEmulator() as emulator, DoiResolver() as doi:   # unknown records end at the DOI resolver
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"{emulator.mirrors()} {doi.mirrors()}")
-        monkeypatch.setenv("HISTODATA_BACKOFF", "0")
-        monkeypatch.setenv("HISTODATA_RETRIES", "2")
-        yield emulator
+def zen(emulate, monkeypatch):
+    emulator = emulate(ZenodoEmulator())
+    emulate(DoiResolver())                       # unknown records end at the DOI resolver
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+    monkeypatch.setenv("HISTODATA_RETRIES", "2")
+    return emulator
 
 
 @pytest.fixture

@@ -36,12 +36,11 @@ def raw_bytes(dataset: str) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def fig(monkeypatch):
-    with FigshareEmulator(max_page_size=10, www_download_urls=True) as emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        monkeypatch.setenv("HISTODATA_BACKOFF", "0")
-        monkeypatch.setenv("HISTODATA_RETRIES", "2")
-        yield emulator
+def fig(emulate, monkeypatch):
+    emulator = emulate(FigshareEmulator(max_page_size=10, www_download_urls=True))
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+    monkeypatch.setenv("HISTODATA_RETRIES", "2")
+    return emulator
 
 
 def test_figshare_article_with_paging_folders_and_standardization(fig, extra_registry):
@@ -91,29 +90,27 @@ def test_figshare_waf_challenge_is_a_failure_not_an_empty_file(fig, extra_regist
     assert not dataset_paths("fig-waf").raw_file("a.bin").exists()
 
 
-def test_dataverse_dataset_with_tabular_original(monkeypatch, extra_registry):
-    with DataverseEmulator() as dv:
-        monkeypatch.setenv("HISTODATA_MIRRORS", dv.mirrors())
-        original = b"slide,label\ns1,tumor\n"
-        dv.add("10.7910/DVN/XYZ123", dv.file("labels.tab", b"slide\tlabel\ns1\ttumor\n", original=original,
-                                              original_name="labels.csv"),
-               dv.file("s1.svs", b"slide bytes", directory="slides", algorithm="SHA-256"))
-        extra_registry(entry_yaml("dv", {"kind": "dataverse", "server": "https://dataverse.harvard.edu",
-                                         "doi": "doi:10.7910/DVN/XYZ123"}))
-        fetch_json("dv")
+def test_dataverse_dataset_with_tabular_original(emulate, extra_registry):
+    dv = emulate(DataverseEmulator())
+    original = b"slide,label\ns1,tumor\n"
+    dv.add("10.7910/DVN/XYZ123", dv.file("labels.tab", b"slide\tlabel\ns1\ttumor\n", original=original,
+                                          original_name="labels.csv"),
+           dv.file("s1.svs", b"slide bytes", directory="slides", algorithm="SHA-256"))
+    extra_registry(entry_yaml("dv", {"kind": "dataverse", "server": "https://dataverse.harvard.edu",
+                                     "doi": "doi:10.7910/DVN/XYZ123"}))
+    fetch_json("dv")
     assert raw_bytes("dv") == {"labels.csv": original, "slides/s1.svs": b"slide bytes"}
     files = read_record(dataset_paths("dv"))["files"]
     assert files["labels.csv"]["verified"] == {"md5": hashlib.md5(original).hexdigest()}
     assert files["slides/s1.svs"]["verified"] == {"sha256": hashlib.sha256(b"slide bytes").hexdigest()}
 
 
-def test_mendeley_dataset_with_folders_and_sha256(monkeypatch, extra_registry):
+def test_mendeley_dataset_with_folders_and_sha256(emulate, extra_registry):
     files = {"images/benign/a.png": png("green"), "images/malignant/a.png": png("black"), "readme.txt": b"r"}
-    with MendeleyEmulator() as md:
-        monkeypatch.setenv("HISTODATA_MIRRORS", md.mirrors())
-        md.add("fkw49mz3xs", files, version=2)
-        extra_registry(entry_yaml("md", {"kind": "mendeley", "dataset": "fkw49mz3xs", "version": 2}))
-        document = fetch_json("md")
+    md = emulate(MendeleyEmulator())
+    md.add("fkw49mz3xs", files, version=2)
+    extra_registry(entry_yaml("md", {"kind": "mendeley", "dataset": "fkw49mz3xs", "version": 2}))
+    document = fetch_json("md")
     assert raw_bytes("md") == files
     assert {f["checksum"] for f in document["files"]} == {"sha256 (provider)"}
 

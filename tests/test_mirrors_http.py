@@ -3,6 +3,7 @@ import http.server
 import threading
 
 import pytest
+from servers.quiet import QuietHTTPServer
 
 from histodata.errors import HistodataError, OfflineError
 from histodata.http import USER_AGENT, new_session
@@ -44,13 +45,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def two_servers():
-    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(2)]
+    servers = [QuietHTTPServer(("127.0.0.1", 0), Handler) for _ in range(2)]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     Handler.seen = []
     yield [f"http://127.0.0.1:{s.server_address[1]}" for s in servers]
     for server in servers:
         server.shutdown()
+        server.server_close()
 
 
 def test_redirect_targets_go_through_mirrors_and_lose_credentials(two_servers, monkeypatch):

@@ -54,6 +54,8 @@ class DvFile:
 
 @dataclass
 class DataverseEmulator(Emulator):
+    ORIGINS = {SERVER: "server", STORAGE: "storage"}
+
     server: EmulatorServer = field(default_factory=EmulatorServer)
     storage: EmulatorServer = field(default_factory=EmulatorServer)
     datasets: dict[str, list[DvFile]] = field(default_factory=dict)     # "doi:…" -> files
@@ -73,9 +75,6 @@ class DataverseEmulator(Emulator):
     @staticmethod
     def file(label: str, data: bytes, **options) -> DvFile:
         return DvFile(next(_ids), label, data, **options)
-
-    def mirrors(self) -> str:
-        return f"{SERVER}={self.server.url} {STORAGE}={self.storage.url}"
 
     def _files(self, request: Request) -> tuple[str, list[DvFile]]:
         pid = request.query.get("persistentId", "")

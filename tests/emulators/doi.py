@@ -11,6 +11,8 @@ SITE = "https://doi.org"
 
 @dataclass
 class DoiResolver(Emulator):
+    ORIGINS = {SITE: "server"}
+
     server: EmulatorServer = field(default_factory=EmulatorServer)
     targets: dict[str, str] = field(default_factory=dict)   # lower-case doi -> landing URL
 
@@ -27,6 +29,3 @@ class DoiResolver(Emulator):
             return Reply(404, "<html><body>DOI Not Found</body></html>", content_type="text/html")
         return Reply(302, f'<html><a href="{target}">here</a></html>', {"Location": target},
                      content_type="text/html;charset=utf-8")
-
-    def mirrors(self) -> str:
-        return f"{SITE}={self.server.url}"

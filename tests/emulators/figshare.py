@@ -48,6 +48,8 @@ class Article:
 
 @dataclass
 class FigshareEmulator(Emulator):
+    ORIGINS = {API: "api", WWW: "www", NDOWNLOADER: "ndownloader", STORAGE: "storage", EXTERNAL: "external"}
+
     max_page_size: int = 1000
     offset_only: bool = False         # a server that pages only with limit/offset (ignores `page`)
     waf_everywhere: bool = False
@@ -94,11 +96,6 @@ class FigshareEmulator(Emulator):
 
     def add_collection(self, collection_id: int, article_ids: list[int]) -> None:
         self.collections[collection_id] = article_ids
-
-    def mirrors(self) -> str:
-        return " ".join(f"{host}={server.url}" for host, server in (
-            (API, self.api), (WWW, self.www), (NDOWNLOADER, self.ndownloader),
-            (STORAGE, self.storage), (EXTERNAL, self.external)))
 
     # -- documents ----------------------------------------------------------------------------
     def _article(self, request: Request) -> Article:

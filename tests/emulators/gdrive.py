@@ -9,7 +9,8 @@
 * `GET /embeddedfolderview?id=<folder>` lists every child (no 50 cap) as `flip-entry` links;
   `resourcekey=` is required for folders and files created with one.
 
-Map it with `mirrors(emulator.url)`: drive.google.com, drive.usercontent.google.com, docs and accounts.
+One server answers for drive.google.com, drive.usercontent.google.com, docs and accounts (each
+under a path of its own: see ORIGINS).
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from dataclasses import dataclass, field
 
 from .service import Emulator, EmulatorServer, Reply, Request, file_reply
 
+DRIVE = "https://drive.google.com"
 USERCONTENT = "https://drive.usercontent.google.com"
+DOCS = "https://docs.google.com"
 ACCOUNTS = "https://accounts.google.com"
 
 
@@ -47,6 +50,9 @@ def drive_id(n: int, prefix: str = "1") -> str:
 
 
 class DriveEmulator(Emulator):
+    ORIGINS = {DRIVE: "server/drive", USERCONTENT: "server/usercontent", DOCS: "server/docs",
+               ACCOUNTS: "server/accounts"}
+
     def __init__(self):
         self.server = EmulatorServer()
         self.files: dict[str, DriveFile] = {}
@@ -66,11 +72,6 @@ class DriveEmulator(Emulator):
         if parent:
             self.folders[parent].children.append(folder_id)
         return entry
-
-    def mirrors(self) -> str:
-        url = self.server.url
-        return (f"https://drive.google.com={url}/drive {USERCONTENT}={url}/usercontent "
-                f"https://docs.google.com={url}/docs {ACCOUNTS}={url}/accounts")
 
     # ----- pages
     @staticmethod
@@ -118,10 +119,10 @@ can&#39;t access a file after 24 hours, contact your domain administrator.</p></
         entries = []
         for child_id in folder.children:
             if child_id in self.folders:
-                href = f"https://drive.google.com/drive/folders/{child_id}"
+                href = f"{DRIVE}/drive/folders/{child_id}"
                 name, icon = self.folders[child_id].name, "application/vnd.google-apps.folder"
             else:
-                href = f"https://drive.google.com/file/d/{child_id}/view?usp=drive_web"
+                href = f"{DRIVE}/file/d/{child_id}/view?usp=drive_web"
                 name, icon = self.files[child_id].name, "application/octet-stream"
             entries.append(
                 f'<div class="flip-entry" id="entry-{child_id}" tabindex="0" role="link">'

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
+SITE = "https://girder.example.org"      # Girder and DSA are self-hosted: any origin stands for one
+API = f"{SITE}/api/v1"
 _ids = itertools.count(0x5BBDEED1E629140048D01000)
 
 
@@ -78,7 +80,10 @@ class Node:
 
 
 class GirderEmulator(Emulator):
-    """Build a tree with `collection/folder/item/file`, then `start()`; `api_url` is the API root."""
+    """Build a tree with `collection/folder/item/file`, then `start()`; `api_url` is the API root
+    (the local one; entries name API, reached through the mirror map)."""
+
+    ORIGINS = {SITE: "server"}
 
     def __init__(self, api_keys: dict[str, str] | None = None, hashsum: bool = True, max_limit: int | None = None,
                  key_in_query_only: bool = False):

@@ -51,6 +51,8 @@ def tls_contexts(tmp_path):
 
 
 class GrandChallengeEmulator(Emulator):
+    ORIGINS = {PUBLIC: "server", STORAGE: "storage"}
+
     def __init__(self, ssl_context: ssl.SSLContext, tokens: set[str]):
         self.server = EmulatorServer(ssl_context)
         self.storage = EmulatorServer(ssl_context)    # another host: tokens must not follow redirects
@@ -75,9 +77,6 @@ class GrandChallengeEmulator(Emulator):
                 self.images[value.pk] = value
             values.append((slug.replace("_", "-"), value))
         archive.items.append(values)
-
-    def mirrors(self) -> str:
-        return f"{PUBLIC}={self.server.url} {STORAGE}={self.storage.url}"
 
     # ----- documents
     def token(self, request: Request) -> str:

@@ -16,11 +16,14 @@ import secrets
 
 from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
+API = "https://api.kaggle.com"
 STORAGE = "https://storage.googleapis.com"
 RULES = "You must accept this competition's rules before you'll be able to download files."
 
 
 class KaggleEmulator(Emulator):
+    ORIGINS = {API: "server", STORAGE: "storage"}
+
     def __init__(self, users: dict[str, str] | None = None, tokens: set[str] | None = None):
         self.server = EmulatorServer()
         self.storage = EmulatorServer()
@@ -33,9 +36,6 @@ class KaggleEmulator(Emulator):
         self.zipped: set[str] = set()                   # file names served as <name>.zip (old Kaggle habit)
         self.cut_once: set[str] = set()                 # file names whose next storage GET is cut halfway
         self._routes()
-
-    def mirrors(self) -> str:
-        return f"https://api.kaggle.com={self.server.url} {STORAGE}={self.storage.url}"
 
     @staticmethod
     def error(code: int, message: str) -> Reply:

@@ -23,6 +23,8 @@ REFUSED_AGENTS = ("python-urllib", "python-requests")
 
 @dataclass
 class MendeleyEmulator(Emulator):
+    ORIGINS = {SITE: "api", STORAGE: "storage"}
+
     api: EmulatorServer = field(default_factory=EmulatorServer)
     storage: EmulatorServer = field(default_factory=EmulatorServer)
     datasets: dict[str, dict] = field(default_factory=dict)   # id -> {"version", "files": {path: bytes}}
@@ -45,9 +47,6 @@ class MendeleyEmulator(Emulator):
             self.blobs[key] = data
             entries[path] = key
         self.datasets[dataset] = {"version": version, "files": entries}
-
-    def mirrors(self) -> str:
-        return f"{SITE}={self.api.url} {STORAGE}={self.storage.url}"
 
     def _refuse_libraries(self, dispatch):
         def wrapped(request: Request) -> Reply:

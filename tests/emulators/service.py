@@ -3,7 +3,12 @@
 Emulators register handlers with `@server.route("GET", r"/api/v1/item/(?P<id>\\w+)")`; a handler
 gets a `Request` and returns a `Reply` (or raises `Reply` to answer early). `file_reply` serves
 bytes with single-range support (206 + Content-Range, 416), as real storage servers do. Every
-request is recorded in `server.requests` so tests can check what travelled where.
+request is recorded in `server.requests` so tests can check what travelled where; what a handler
+thread raises (a client hanging up) in `server.errors`, never printed.
+
+`Emulator` is the base of the service emulators (zenodo.py, figshare.py, ...): it declares the
+public origins a service answers for (`ORIGINS`) and builds the mirror map from them; `Emulation`
+runs the emulators of one test behind one $HISTODATA_MIRRORS (the `emulate` fixture).
 """
 from __future__ import annotations
 
@@ -12,8 +17,11 @@ import re
 import ssl
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
+
+from servers.quiet import QuietHTTPServer
 
 
 @dataclass
@@ -79,7 +87,7 @@ class EmulatorServer:
         self.routes: list[tuple[str, re.Pattern, callable]] = []
         self.requests: list[Request] = []
         self._ssl = ssl_context
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: QuietHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def route(self, method: str, pattern: str):
@@ -87,6 +95,11 @@ class EmulatorServer:
             self.routes.append((method, re.compile(pattern), handler))
             return handler
         return register
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """What handler threads raised (a client hanging up, a broken handler): kept, never printed."""
+        return self._httpd.errors if self._httpd else []
 
     @property
     def url(self) -> str:
@@ -140,8 +153,7 @@ class EmulatorServer:
 
             do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         if self._ssl:
             self._httpd.socket = self._ssl.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
@@ -165,12 +177,37 @@ class EmulatorServer:
         return [r for r in self.requests if path_fragment in r.path]
 
 
+def mirror_spec(pairs: dict[str, str]) -> str:
+    """A $HISTODATA_MIRRORS value: `ORIGINAL=REPLACEMENT` pairs, space separated."""
+    return " ".join(f"{origin}={target}" for origin, target in pairs.items())
+
+
 class Emulator:
     """Base of the service emulators: starts and stops every EmulatorServer it holds (API host,
-    storage host, ...) in attribute order, and works as a context manager."""
+    storage host, ...) in attribute order, and works as a context manager.
+
+    A subclass declares the public origins it stands in for in `ORIGINS`: origin URL -> the
+    attribute holding the EmulatorServer that answers for it, optionally followed by a path on
+    that server (`"server/drive"`: the origin is served under /drive of `self.server`). Once
+    started, `mirror_map()` routes every origin to its server and `mirrors()` is that map as a
+    $HISTODATA_MIRRORS value; the `emulate` fixture (tests/conftest.py) sets it for a test.
+    """
+
+    ORIGINS: ClassVar[dict[str, str]] = {}
 
     def servers(self) -> list[EmulatorServer]:
         return [value for value in vars(self).values() if isinstance(value, EmulatorServer)]
+
+    def mirror_map(self) -> dict[str, str]:
+        """{origin: local URL} for every origin in ORIGINS (the servers must be running)."""
+        pairs = {}
+        for origin, where in self.ORIGINS.items():
+            attribute, slash, path = where.partition("/")
+            pairs[origin] = getattr(self, attribute).url + slash + path
+        return pairs
+
+    def mirrors(self) -> str:
+        return mirror_spec(self.mirror_map())
 
     def start(self):
         for server in self.servers():
@@ -188,24 +225,31 @@ class Emulator:
         self.stop()
 
 
-def assert_secrets_absent(secrets, *texts: str, root=None) -> None:
-    """No secret appears in any text (stdout, stderr) nor in any file under `root`."""
-    from pathlib import Path
+class Emulation:
+    """The emulators of one test, reachable at their public origins: each call starts emulators and
+    sets $HISTODATA_MIRRORS (through `setenv`) to the map of every one started so far plus the
+    origins added with `route`; `stop()` stops them all, last started first."""
 
-    secrets = [s for s in secrets if s]
-    for text in texts:
-        for secret in secrets:
-            assert secret not in text, "a secret leaked into the output"
-    if root is not None:
-        for path in Path(root).rglob("*"):
-            if path.is_file():
-                data = path.read_bytes()
-                for secret in secrets:
-                    assert secret.encode() not in data, f"a secret leaked into {path}"
+    def __init__(self, setenv):
+        self._setenv = setenv
+        self.emulators: list[Emulator] = []
+        self.pairs: dict[str, str] = {}
 
+    def __call__(self, *emulators: Emulator):
+        for emulator in emulators:
+            self.emulators.append(emulator.start())
+            self.pairs.update(emulator.mirror_map())
+        self._publish()
+        return emulators[0] if len(emulators) == 1 else emulators
 
-def run_cli(*args: str, **kwargs):
-    """The real CLI in a subprocess (tests/helpers.py)."""
-    from helpers import run_cli as run
+    def route(self, origin: str, target: str) -> None:
+        """Map one more origin (a server the test runs itself) into the same mirror map."""
+        self.pairs[origin] = target
+        self._publish()
 
-    return run(*args, **kwargs)
+    def _publish(self) -> None:
+        self._setenv("HISTODATA_MIRRORS", mirror_spec(self.pairs))
+
+    def stop(self) -> None:
+        while self.emulators:
+            self.emulators.pop().stop()

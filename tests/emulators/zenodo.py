@@ -44,6 +44,8 @@ class Record:
 
 @dataclass
 class ZenodoEmulator(Emulator):
+    ORIGINS = {SITE: "server"}
+
     server: EmulatorServer = field(default_factory=EmulatorServer)
     records: dict[str, Record] = field(default_factory=dict)
     concept_latest: bool = True      # /api/records/{concept}/versions/latest answers (else 404)
@@ -77,9 +79,6 @@ class ZenodoEmulator(Emulator):
     def throttle(self, requests: int) -> None:
         """The next `requests` requests are answered 429 with Retry-After."""
         self._throttled = requests
-
-    def mirrors(self) -> str:
-        return f"{SITE}={self.server.url}"
 
     # -- rate limits ----------------------------------------------------------------------------
     def rate_limit(self, requests: int, window: float) -> None:

@@ -10,6 +10,7 @@ import re
 import pytest
 from emulators.entries import entry_yaml
 from emulators.gdrive import DriveEmulator, drive_id
+from emulators.girder import API as GIRDER_API
 from emulators.girder import GirderEmulator
 from emulators.kaggle import KaggleEmulator
 from emulators.service import EmulatorServer, Reply, file_reply
@@ -54,18 +55,16 @@ def raw_contents(dataset_id: str) -> dict[str, bytes]:
 
 
 # ----------------------------------------------------------------------------- names from servers
-def test_girder_folder_item_and_file_names_cannot_escape(tmp_path, extra_registry, monkeypatch):
-    with GirderEmulator() as girder:
-        top = girder.folder(girder.collection("data"), "top")
-        contents = {}
-        for i, name in enumerate(HOSTILE_NAMES):
-            data = f"file {i}".encode()
-            contents[data] = name
-            girder.item(girder.folder(top, name), name, {name: data})    # folder, item and file all hostile
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"https://girder.example.org={girder.server.url}")
-        extra_registry(entry_yaml("girder-names", {"kind": "girder", "api_url": "https://girder.example.org/api/v1",
-                                                   "folder": top.id}))
-        result = fetch_checked(tmp_path, "girder-names", "--json")
+def test_girder_folder_item_and_file_names_cannot_escape(tmp_path, extra_registry, emulate):
+    girder = emulate(GirderEmulator())
+    top = girder.folder(girder.collection("data"), "top")
+    contents = {}
+    for i, name in enumerate(HOSTILE_NAMES):
+        data = f"file {i}".encode()
+        contents[data] = name
+        girder.item(girder.folder(top, name), name, {name: data})    # folder, item and file all hostile
+    extra_registry(entry_yaml("girder-names", {"kind": "girder", "api_url": GIRDER_API, "folder": top.id}))
+    result = fetch_checked(tmp_path, "girder-names", "--json")
     assert result.returncode == 0, result.stderr
     landed = raw_contents("girder-names")
     assert sorted(landed.values()) == sorted(contents)          # every file, each once, all under raw/
@@ -73,43 +72,39 @@ def test_girder_folder_item_and_file_names_cannot_escape(tmp_path, extra_registr
 
 
 @pytest.mark.parametrize("name", ["..", ".", "/", "\x00"])
-def test_a_girder_name_with_nothing_usable_is_a_clear_error(tmp_path, extra_registry, monkeypatch, name):
-    with GirderEmulator() as girder:
-        top = girder.folder(girder.collection("data"), "top")
-        girder.item(top, name, {name: b"bytes"})
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"https://girder.example.org={girder.server.url}")
-        extra_registry(entry_yaml("girder-dots", {"kind": "girder", "api_url": "https://girder.example.org/api/v1",
-                                                  "folder": top.id}))
-        result = fetch_checked(tmp_path, "girder-dots")
+def test_a_girder_name_with_nothing_usable_is_a_clear_error(tmp_path, extra_registry, emulate, name):
+    girder = emulate(GirderEmulator())
+    top = girder.folder(girder.collection("data"), "top")
+    girder.item(top, name, {name: b"bytes"})
+    extra_registry(entry_yaml("girder-dots", {"kind": "girder", "api_url": GIRDER_API, "folder": top.id}))
+    result = fetch_checked(tmp_path, "girder-dots")
     assert result.returncode == 1 and "unusable file name" in result.stderr
     assert raw_contents("girder-dots") == {}
 
 
-def test_drive_names_and_content_disposition_cannot_escape(tmp_path, extra_registry, monkeypatch):
-    with DriveEmulator() as drive:
-        drive.add_folder(drive_id(1, "0"), "../../..")
-        drive.add_folder(drive_id(2, "0"), "/etc", parent=drive_id(1, "0"))
-        drive.add_file(drive_id(10), "../../../../escape-dotdot.png", b"one", folder=drive_id(1, "0"))
-        drive.add_file(drive_id(11), "..\\..\\escape-backslash.png", b"two", folder=drive_id(2, "0"))
-        drive.add_file(drive_id(12), "../../../../escape-disposition.zip", b"three")   # named by its answer
-        monkeypatch.setenv("HISTODATA_MIRRORS", drive.mirrors())
-        extra_registry(entry_yaml("drive-names", {"kind": "gdrive", "folder": drive_id(1, "0")}))
-        extra_registry(entry_yaml("drive-disposition", {"kind": "gdrive", "file": drive_id(12)}))
-        folder = fetch_checked(tmp_path, "drive-names")
-        single = fetch_checked(tmp_path, "drive-disposition")
+def test_drive_names_and_content_disposition_cannot_escape(tmp_path, extra_registry, emulate):
+    drive = emulate(DriveEmulator())
+    drive.add_folder(drive_id(1, "0"), "../../..")
+    drive.add_folder(drive_id(2, "0"), "/etc", parent=drive_id(1, "0"))
+    drive.add_file(drive_id(10), "../../../../escape-dotdot.png", b"one", folder=drive_id(1, "0"))
+    drive.add_file(drive_id(11), "..\\..\\escape-backslash.png", b"two", folder=drive_id(2, "0"))
+    drive.add_file(drive_id(12), "../../../../escape-disposition.zip", b"three")   # named by its answer
+    extra_registry(entry_yaml("drive-names", {"kind": "gdrive", "folder": drive_id(1, "0")}))
+    extra_registry(entry_yaml("drive-disposition", {"kind": "gdrive", "file": drive_id(12)}))
+    folder = fetch_checked(tmp_path, "drive-names")
+    single = fetch_checked(tmp_path, "drive-disposition")
     assert folder.returncode == 0 and single.returncode == 0, folder.stderr + single.stderr
     assert sorted(raw_contents("drive-names").values()) == [b"one", b"two"]
     assert raw_contents("drive-disposition") == {"escape-disposition.zip": b"three"}
 
 
-def test_zenodo_keys_with_control_characters_and_separators_cannot_escape(tmp_path, extra_registry, monkeypatch):
+def test_zenodo_keys_with_control_characters_and_separators_cannot_escape(tmp_path, extra_registry, emulate):
     keys = {"..\\..\\escape-backslash.txt": b"1", "C:\\escape-drive.txt": b"2", "ansi\x1b[2Jclear.txt": b"3",
             "tab\tnew\nline.txt": b"4"}
-    with ZenodoEmulator() as zenodo:
-        zenodo.add("7001", keys)
-        monkeypatch.setenv("HISTODATA_MIRRORS", zenodo.mirrors())
-        extra_registry(entry_yaml("zenodo-names", {"kind": "zenodo", "record": "7001"}))
-        result = fetch_checked(tmp_path, "zenodo-names")
+    zenodo = emulate(ZenodoEmulator())
+    zenodo.add("7001", keys)
+    extra_registry(entry_yaml("zenodo-names", {"kind": "zenodo", "record": "7001"}))
+    result = fetch_checked(tmp_path, "zenodo-names")
     assert result.returncode == 0, result.stderr
     assert sorted(raw_contents("zenodo-names").values()) == sorted(keys.values())
 
@@ -149,12 +144,13 @@ def redirect_first(server: EmulatorServer, pattern: str, target) -> None:
 
 
 @pytest.fixture
-def storage():
-    """Another host (storage.example.net) that serves any path it is given bytes for."""
+def storage(emulate):
+    """Another host (STORAGE, in the test's mirror map) that serves any path it is given bytes for."""
     server = EmulatorServer()
     server.blobs = {}
     server.route("GET", r"/(?P<key>.+)")(lambda request: file_reply(request, server.blobs[request.params["key"]]))
     with server:
+        emulate.route(STORAGE, server.url)
         yield server
 
 
@@ -162,54 +158,51 @@ def credential_headers(request) -> dict:
     return {k: v for k, v in request.headers.items() if k in ("authorization", "girder-token", "cookie")}
 
 
-def test_zenodo_token_does_not_follow_a_redirect_to_another_host(tmp_path, extra_registry, monkeypatch, storage):
+def test_zenodo_token_does_not_follow_a_redirect_to_another_host(tmp_path, extra_registry, monkeypatch, storage,
+                                                                 emulate):
     token = "zenodo-token-9f8e7d6c5b4a"
-    with ZenodoEmulator() as zenodo:
-        zenodo.add("7002", {"a.bin": b"restricted bytes"}, restricted=True, token=token)
-        storage.blobs["signed/a.bin"] = b"restricted bytes"
-        redirect_first(zenodo.server, r"/api/records/7002/files/a\.bin/content",
-                       lambda request: f"{STORAGE}/signed/a.bin?X-Amz-Signature=abc")
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"{zenodo.mirrors()} {STORAGE}={storage.url}")
-        extra_registry(entry_yaml("zen-redirect", {"kind": "zenodo", "record": "7002"}, access="request",
-                                  instructions="Ask."))
-        result = fetch_checked(tmp_path, "zen-redirect", monkeypatch=monkeypatch, env={"ZENODO_TOKEN": token})
-        api_calls = list(zenodo.server.requests)
+    zenodo = emulate(ZenodoEmulator())
+    zenodo.add("7002", {"a.bin": b"restricted bytes"}, restricted=True, token=token)
+    storage.blobs["signed/a.bin"] = b"restricted bytes"
+    redirect_first(zenodo.server, r"/api/records/7002/files/a\.bin/content",
+                   lambda request: f"{STORAGE}/signed/a.bin?X-Amz-Signature=abc")
+    extra_registry(entry_yaml("zen-redirect", {"kind": "zenodo", "record": "7002"}, access="request",
+                              instructions="Ask."))
+    result = fetch_checked(tmp_path, "zen-redirect", monkeypatch=monkeypatch, env={"ZENODO_TOKEN": token})
+    api_calls = list(zenodo.server.requests)
     assert result.returncode == 0, result.stderr
     assert any(r.headers.get("authorization") == f"Bearer {token}" for r in api_calls)   # it was in use
     assert storage.requests and all(credential_headers(r) == {} for r in storage.requests)
     assert raw_contents("zen-redirect") == {"a.bin": b"restricted bytes"}
 
 
-def test_girder_token_does_not_follow_a_redirect_to_an_s3_assetstore(tmp_path, extra_registry, monkeypatch, storage):
+def test_girder_token_does_not_follow_a_redirect_to_an_s3_assetstore(tmp_path, extra_registry, monkeypatch, storage,
+                                                                     emulate):
     key = "girder-api-key-0a1b2c3d4e5f"
-    with GirderEmulator(api_keys={key: "alice"}) as girder:
-        private = girder.folder(girder.collection("data"), "private", public=False)
-        item = girder.item(private, "slide.svs", {"slide.svs": b"slide bytes"})
-        girder.grant("alice", private)
-        file_id = next(n.id for n in girder.nodes.values() if n.model == "file" and n.parent is item)
-        storage.blobs[f"assetstore/{file_id}"] = b"slide bytes"
-        redirect_first(girder.server, rf"/api/v1/file/{file_id}/download",      # as Girder does for S3 assetstores
-                       lambda request: f"{STORAGE}/assetstore/{file_id}?X-Amz-Signature=abc")
-        monkeypatch.setenv("HISTODATA_MIRRORS",
-                           f"https://girder.example.org={girder.server.url} {STORAGE}={storage.url}")
-        extra_registry(entry_yaml("girder-redirect", {"kind": "girder", "api_url": "https://girder.example.org/api/v1",
-                                                      "folder": private.id}))
-        result = fetch_checked(tmp_path, "girder-redirect", monkeypatch=monkeypatch, env={"GIRDER_API_KEY": key})
-        api_calls = list(girder.server.requests)
+    girder = emulate(GirderEmulator(api_keys={key: "alice"}))
+    private = girder.folder(girder.collection("data"), "private", public=False)
+    item = girder.item(private, "slide.svs", {"slide.svs": b"slide bytes"})
+    girder.grant("alice", private)
+    file_id = next(n.id for n in girder.nodes.values() if n.model == "file" and n.parent is item)
+    storage.blobs[f"assetstore/{file_id}"] = b"slide bytes"
+    redirect_first(girder.server, rf"/api/v1/file/{file_id}/download",      # as Girder does for S3 assetstores
+                   lambda request: f"{STORAGE}/assetstore/{file_id}?X-Amz-Signature=abc")
+    extra_registry(entry_yaml("girder-redirect", {"kind": "girder", "api_url": GIRDER_API, "folder": private.id}))
+    result = fetch_checked(tmp_path, "girder-redirect", monkeypatch=monkeypatch, env={"GIRDER_API_KEY": key})
+    api_calls = list(girder.server.requests)
     assert result.returncode == 0, result.stderr
     assert any("girder-token" in r.headers for r in api_calls)
     assert storage.requests and all(credential_headers(r) == {} for r in storage.requests)
     assert raw_contents("girder-redirect") == {"slide.svs": b"slide bytes"}
 
 
-def test_kaggle_basic_auth_does_not_follow_the_redirect_to_storage(tmp_path, extra_registry, monkeypatch):
+def test_kaggle_basic_auth_does_not_follow_the_redirect_to_storage(tmp_path, extra_registry, monkeypatch, emulate):
     user, key = "alice", "kaggle-key-00112233445566"
-    with KaggleEmulator(users={user: key}) as kaggle:
-        kaggle.datasets["bob/tiles"] = {"tiles/a.png": b"png bytes"}
-        monkeypatch.setenv("HISTODATA_MIRRORS", kaggle.mirrors())
-        extra_registry(entry_yaml("kaggle-redirect", {"kind": "kaggle", "dataset": "bob/tiles"}))
-        result = fetch_checked(tmp_path, "kaggle-redirect", monkeypatch=monkeypatch,
-                               env={"KAGGLE_USERNAME": user, "KAGGLE_KEY": key})
+    kaggle = emulate(KaggleEmulator(users={user: key}))
+    kaggle.datasets["bob/tiles"] = {"tiles/a.png": b"png bytes"}
+    extra_registry(entry_yaml("kaggle-redirect", {"kind": "kaggle", "dataset": "bob/tiles"}))
+    result = fetch_checked(tmp_path, "kaggle-redirect", monkeypatch=monkeypatch,
+                           env={"KAGGLE_USERNAME": user, "KAGGLE_KEY": key})
     assert result.returncode == 0, result.stderr
     assert any(r.headers.get("authorization", "").startswith("Basic ") for r in kaggle.server.requests)
     assert kaggle.storage.requests and all(credential_headers(r) == {} for r in kaggle.storage.requests)

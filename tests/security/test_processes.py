@@ -9,11 +9,10 @@ import io
 import json
 import os
 import subprocess
-import sys
 import zipfile
 
 import pytest
-from helpers import run_cli
+from helpers import finish, run_cli, start_cli
 from transfer.test_nginx import wait_for_partial
 
 from histodata.layout import dataset_paths, read_record
@@ -37,27 +36,10 @@ def tiles_zip(extra: bytes = b"") -> bytes:
     return buffer.getvalue()
 
 
-LIMITED = ("import resource, runpy, sys; "
-           "resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv.pop(1)), resource.RLIM_INFINITY)); "
-           "sys.argv[0] = 'histodata'; runpy.run_module('histodata', run_name='__main__', alter_sys=True)")
-
-
 def start_fetch(dataset_id: str, env: dict, limit: int | None = None) -> subprocess.Popen:
     """`histodata fetch ID --json` in a new process; with `limit`, no file it writes may grow past
-    that many bytes (RLIMIT_FSIZE, set inside the child: thread-safe, unlike preexec_fn)."""
-    command = ["-c", LIMITED, str(limit)] if limit else ["-m", "histodata"]
-    return subprocess.Popen([sys.executable, *command, "fetch", dataset_id, "--json"],
-                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finish(process: subprocess.Popen, timeout: float = 60):
-    try:
-        out, err = process.communicate(timeout=timeout)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    return process.returncode, out, err
+    that many bytes (as on a full disk)."""
+    return start_cli("fetch", dataset_id, "--json", env=env, max_file_size=limit)
 
 
 def final_names(raw) -> list[str]:

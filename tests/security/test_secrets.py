@@ -12,6 +12,7 @@ import re
 
 import pytest
 from emulators.entries import entry_yaml
+from emulators.girder import API as GIRDER_API
 from emulators.girder import GirderEmulator
 from emulators.kaggle import KaggleEmulator
 from emulators.service import Reply
@@ -73,12 +74,11 @@ def echoing(status: int):
 
 
 @pytest.fixture
-def zenodo(secrets_set, monkeypatch):
-    with ZenodoEmulator() as emulator:
-        emulator.add("8001", {"a.bin": b"restricted bytes", "b.csv": b"x,y\n"}, restricted=True,
-                     token=SECRETS["ZENODO_TOKEN"])
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        yield emulator
+def zenodo(secrets_set, emulate):
+    emulator = emulate(ZenodoEmulator())
+    emulator.add("8001", {"a.bin": b"restricted bytes", "b.csv": b"x,y\n"}, restricted=True,
+                 token=SECRETS["ZENODO_TOKEN"])
+    return emulator
 
 
 def test_zenodo_fetch_that_succeeds_then_verify(zenodo, extra_registry, tmp_path):
@@ -112,19 +112,18 @@ def test_zenodo_checksum_mismatch_does_not_leak(zenodo, extra_registry, tmp_path
     assert_no_secret_anywhere(tmp_path, result.stdout, result.stderr)
 
 
-def test_girder_fetch_that_succeeds_and_one_refused(secrets_set, extra_registry, monkeypatch, tmp_path):
-    with GirderEmulator(api_keys={SECRETS["GIRDER_API_KEY"]: "alice"}) as girder:
-        private = girder.folder(girder.collection("data"), "private", public=False)
-        girder.item(private, "slide.svs", {"slide.svs": b"slide"})
-        girder.grant("alice", private)
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"https://girder.example.org={girder.server.url}")
-        source = {"kind": "girder", "api_url": "https://girder.example.org/api/v1", "folder": private.id}
-        extra_registry(entry_yaml("girder-ok", source))
-        ok = cli("-v", "fetch", "girder-ok", "--json")
-        session_tokens = list(girder.tokens)
-        girder.server.routes.insert(0, ("GET", re.compile(r"/api/v1/file/\w+/download"), echoing(401)))
-        extra_registry(entry_yaml("girder-refused", source))
-        refused = cli("-v", "fetch", "girder-refused")
+def test_girder_fetch_that_succeeds_and_one_refused(secrets_set, extra_registry, emulate, tmp_path):
+    girder = emulate(GirderEmulator(api_keys={SECRETS["GIRDER_API_KEY"]: "alice"}))
+    private = girder.folder(girder.collection("data"), "private", public=False)
+    girder.item(private, "slide.svs", {"slide.svs": b"slide"})
+    girder.grant("alice", private)
+    source = {"kind": "girder", "api_url": GIRDER_API, "folder": private.id}
+    extra_registry(entry_yaml("girder-ok", source))
+    ok = cli("-v", "fetch", "girder-ok", "--json")
+    session_tokens = list(girder.tokens)
+    girder.server.routes.insert(0, ("GET", re.compile(r"/api/v1/file/\w+/download"), echoing(401)))
+    extra_registry(entry_yaml("girder-refused", source))
+    refused = cli("-v", "fetch", "girder-refused")
     assert ok.returncode == 0, ok.stderr
     assert refused.returncode == 1 and "401" in refused.stderr
     assert session_tokens
@@ -132,18 +131,17 @@ def test_girder_fetch_that_succeeds_and_one_refused(secrets_set, extra_registry,
     assert_no_secret_anywhere(tmp_path, ok.stdout, ok.stderr, refused.stdout, refused.stderr, extra=session_tokens)
 
 
-def test_kaggle_fetches_that_succeed_and_fail_in_a_real_process(secrets_set, extra_registry, monkeypatch, tmp_path):
-    with KaggleEmulator(users={SECRETS["KAGGLE_USERNAME"]: SECRETS["KAGGLE_KEY"]},
-                        tokens={SECRETS["KAGGLE_API_TOKEN"]}) as kaggle:
-        kaggle.datasets["bob/tiles"] = {"tiles/a.png": b"png"}
-        kaggle.competitions["closed"] = {"train.csv": b"x"}          # rules not accepted: 403
-        monkeypatch.setenv("HISTODATA_MIRRORS", kaggle.mirrors())
-        extra_registry(entry_yaml("kaggle-ok", {"kind": "kaggle", "dataset": "bob/tiles"}))
-        extra_registry(entry_yaml("kaggle-403", {"kind": "kaggle", "competition": "closed"}))
-        ok = run_cli("-v", "fetch", "kaggle-ok", "--json")
-        forbidden = run_cli("-v", "fetch", "kaggle-403")
-        unauthorized = run_cli("-v", "fetch", "kaggle-ok", "--files", "nothing*",
-                               env={"KAGGLE_API_TOKEN": "KGAT_wrong-Tok3n-5ec4e7-ff06"})
+def test_kaggle_fetches_that_succeed_and_fail_in_a_real_process(secrets_set, extra_registry, emulate, tmp_path):
+    kaggle = emulate(KaggleEmulator(users={SECRETS["KAGGLE_USERNAME"]: SECRETS["KAGGLE_KEY"]},
+                                    tokens={SECRETS["KAGGLE_API_TOKEN"]}))
+    kaggle.datasets["bob/tiles"] = {"tiles/a.png": b"png"}
+    kaggle.competitions["closed"] = {"train.csv": b"x"}          # rules not accepted: 403
+    extra_registry(entry_yaml("kaggle-ok", {"kind": "kaggle", "dataset": "bob/tiles"}))
+    extra_registry(entry_yaml("kaggle-403", {"kind": "kaggle", "competition": "closed"}))
+    ok = run_cli("-v", "fetch", "kaggle-ok", "--json")
+    forbidden = run_cli("-v", "fetch", "kaggle-403")
+    unauthorized = run_cli("-v", "fetch", "kaggle-ok", "--files", "nothing*",
+                           env={"KAGGLE_API_TOKEN": "KGAT_wrong-Tok3n-5ec4e7-ff06"})
     assert ok.returncode == 0, ok.stderr
     assert forbidden.returncode == 1 and "rules" in forbidden.stderr
     assert unauthorized.returncode == 1
@@ -155,7 +153,7 @@ def test_kaggle_fetches_that_succeed_and_fail_in_a_real_process(secrets_set, ext
 @pytest.mark.parametrize("file_name,content", [
     ("kaggle.json", json.dumps({"username": "kaggle-user", "key": "kaggle-File-K3y-0644"})),
     ("access_token", "KGAT_file-Tok3n-0644-readable")])
-def test_a_credential_file_readable_by_others_is_used_with_a_warning(extra_registry, monkeypatch, tmp_path,
+def test_a_credential_file_readable_by_others_is_used_with_a_warning(extra_registry, emulate, tmp_path,
                                                                     file_name, content):
     folder = tmp_path / "kaggle-config"            # $KAGGLE_CONFIG_DIR (conftest)
     folder.mkdir(exist_ok=True)
@@ -163,11 +161,11 @@ def test_a_credential_file_readable_by_others_is_used_with_a_warning(extra_regis
     path.write_text(content)
     os.chmod(path, 0o644)
     secret = json.loads(content)["key"] if file_name.endswith(".json") else content
-    with KaggleEmulator(users={"kaggle-user": "kaggle-File-K3y-0644"}, tokens={"KGAT_file-Tok3n-0644-readable"}) as kg:
-        kg.datasets["bob/tiles"] = {"a.png": b"png"}
-        monkeypatch.setenv("HISTODATA_MIRRORS", kg.mirrors())
-        extra_registry(entry_yaml("kaggle-file", {"kind": "kaggle", "dataset": "bob/tiles"}))
-        result = run_cli("fetch", "kaggle-file")
+    kg = emulate(KaggleEmulator(users={"kaggle-user": "kaggle-File-K3y-0644"},
+                                tokens={"KGAT_file-Tok3n-0644-readable"}))
+    kg.datasets["bob/tiles"] = {"a.png": b"png"}
+    extra_registry(entry_yaml("kaggle-file", {"kind": "kaggle", "dataset": "bob/tiles"}))
+    result = run_cli("fetch", "kaggle-file")
     assert result.returncode == 0, result.stderr
     assert "readable by other users" in result.stderr and "chmod 600" in result.stderr and str(path) in result.stderr
     assert dataset_paths("kaggle-file").raw_file("a.png").read_bytes() == b"png"
@@ -175,19 +173,19 @@ def test_a_credential_file_readable_by_others_is_used_with_a_warning(extra_regis
     assert_no_secret_anywhere(tmp_path, result.stdout, result.stderr, extra=[secret, basic])
 
 
-def test_grand_challenge_fetch_that_succeeds_and_one_refused(secrets_set, extra_registry, monkeypatch, tmp_path):
+def test_grand_challenge_fetch_that_succeeds_and_one_refused(secrets_set, extra_registry, emulate, monkeypatch,
+                                                               tmp_path):
     from emulators.grand_challenge import GrandChallengeEmulator, Image, tls_contexts
 
     context, bundle = tls_contexts(tmp_path)
-    with GrandChallengeEmulator(context, {GC_TOKEN}) as gc:
-        gc.add_item(gc.archive("open-to-us", readers={GC_TOKEN}), generic_medical_image=Image("s.tif", {"s.tif": b"II*"}))
-        gc.archive("closed-to-us", readers=set())
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        monkeypatch.setenv("HISTODATA_MIRRORS", gc.mirrors())
-        extra_registry(entry_yaml("gc-ok", {"kind": "grand-challenge", "archive": "open-to-us"}))
-        extra_registry(entry_yaml("gc-closed", {"kind": "grand-challenge", "archive": "closed-to-us"}))
-        ok = cli("-v", "fetch", "gc-ok", "--json")
-        closed = cli("-v", "fetch", "gc-closed")
+    gc = emulate(GrandChallengeEmulator(context, {GC_TOKEN}))
+    gc.add_item(gc.archive("open-to-us", readers={GC_TOKEN}), generic_medical_image=Image("s.tif", {"s.tif": b"II*"}))
+    gc.archive("closed-to-us", readers=set())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    extra_registry(entry_yaml("gc-ok", {"kind": "grand-challenge", "archive": "open-to-us"}))
+    extra_registry(entry_yaml("gc-closed", {"kind": "grand-challenge", "archive": "closed-to-us"}))
+    ok = cli("-v", "fetch", "gc-ok", "--json")
+    closed = cli("-v", "fetch", "gc-closed")
     assert ok.returncode == 0, ok.stderr
     assert closed.returncode == 1
     assert gc.storage.requests and all("authorization" not in r.headers for r in gc.storage.requests)

@@ -7,7 +7,11 @@
   truncated bodies, 429/503 + Retry-After, HTML pages, ignored Range, wrong bytes, latency);
   fixture `fault_server`.
 * `servers.ftp`    — a pyftpdlib FTP server on a folder (REST/SIZE/MDTM); fixture `ftp_server`.
+* `servers.quiet`  — `QuietHTTPServer`, the ThreadingHTTPServer the Python HTTP test servers
+  (faults, the emulators) build on: what a handler thread raises is kept in `server.errors`,
+  never printed on stderr.
 
 Reach them through the mirror map so the real code path runs, e.g.
-`monkeypatch.setenv("HISTODATA_MIRRORS", f"https://zenodo.org={nginx.url}")`.
+`monkeypatch.setenv("HISTODATA_MIRRORS", f"https://zenodo.org={nginx.url}")`, or
+`emulate.route(origin, server.url)` to join the map of a test's service emulators (tests/conftest.py).
 """

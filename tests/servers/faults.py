@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from .quiet import QuietHTTPServer
+
 HTML_PAGES = {
     "drive-quota": b"<!DOCTYPE html><html><head><title>Google Drive - Quota exceeded</title></head><body>"
                    b'<p class="uc-error-subcaption">Sorry, you can&#39;t view or download this file '
@@ -60,8 +62,10 @@ class Route:
     validators: bool = True  # send ETag / Last-Modified
 
 
-class FaultServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class FaultServer(QuietHTTPServer):
+    """Clients that hang up mid-answer are part of the game here: what a handler thread raises is
+    kept in `errors` (see servers.quiet), never printed."""
+
     block_on_close = False
 
     def __init__(self, delay: float = 0.0):
@@ -80,13 +84,6 @@ class FaultServer(http.server.ThreadingHTTPServer):
     def add(self, path: str, data: bytes, script=(), **options) -> str:
         self.routes[path] = Route(data, list(script), **options)
         return self.url + path
-
-    def handle_error(self, request, client_address) -> None:
-        """Clients that hang up mid-answer are part of the game here: no traceback on stderr."""
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
 
     def requests_for(self, path: str) -> list[dict]:
         return [entry for entry in self.log if entry["path"] == path]

@@ -13,10 +13,8 @@ DOI = "10.7910/DVN/A50I2T"
 
 
 @pytest.fixture
-def dv(monkeypatch):
-    with DataverseEmulator() as emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        yield emulator
+def dv(emulate):
+    return emulate(DataverseEmulator())
 
 
 def listed(doi=DOI, **fields):

@@ -13,10 +13,8 @@ from histodata.sources.base import api_get
 
 
 @pytest.fixture
-def fig(monkeypatch):
-    with FigshareEmulator() as emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        yield emulator
+def fig(emulate):
+    return emulate(FigshareEmulator())
 
 
 def listed(**fields):

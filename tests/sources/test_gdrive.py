@@ -4,10 +4,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from emulators.entries import entry_yaml
 from emulators.gdrive import DriveEmulator, drive_id
+from helpers import run_cli
 
 from histodata.errors import AccessError, ChecksumError
 from histodata.http import new_session
+from histodata.layout import dataset_paths
 from histodata.registry.models import Source
 from histodata.sources import gdrive
 
@@ -16,7 +19,7 @@ BIG = bytes(range(256)) * 4096           # 1 MiB "too large to scan"
 
 
 @pytest.fixture
-def drive(monkeypatch):
+def drive(emulate):
     emulator = DriveEmulator()
     emulator.add_folder(ROOT, "BCSS")
     emulator.add_folder(SUB, "masks", parent=ROOT)
@@ -28,9 +31,7 @@ def drive(monkeypatch):
     emulator.add_file(drive_id(302), "private.zip", b"private", mode="private")
     emulator.add_file(drive_id(303), "keyed.zip", b"keyed", resource_key="0-AbCdEfGh")
     emulator.add_file(drive_id(304), "old.zip", b"old-flow" * 100, mode="legacy")
-    with emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        yield emulator
+    return emulate(emulator)
 
 
 def test_folder_listing_is_recursive_and_not_capped_at_50(drive):
@@ -113,11 +114,6 @@ def test_legacy_folder_page_is_parsed():
 
 
 def test_fetch_of_a_custom_drive_folder_entry(drive, extra_registry):
-    from emulators.entries import entry_yaml
-    from emulators.service import run_cli
-
-    from histodata.layout import dataset_paths
-
     md5 = hashlib.md5(b"mask-bytes").hexdigest()
     extra_registry(entry_yaml("drive-folder", {"kind": "gdrive", "folder": ROOT,
                                                "files": [{"name": "masks/mask & 1.png", "md5": md5}]}))
@@ -133,9 +129,6 @@ def test_fetch_of_a_custom_drive_folder_entry(drive, extra_registry):
 
 
 def test_fetch_refused_by_quota_says_what_to_do(drive, extra_registry):
-    from emulators.entries import entry_yaml
-    from emulators.service import run_cli
-
     extra_registry(entry_yaml("drive-busy", {"kind": "gdrive", "file": drive_id(301),
                                              "files": [{"name": "busy.zip"}]}))
     result = run_cli("fetch", "drive-busy")

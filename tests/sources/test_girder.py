@@ -5,21 +5,23 @@ import hashlib
 import json
 
 import pytest
-from emulators.girder import GirderEmulator, annotation_document
+from emulators.entries import entry_yaml
+from emulators.girder import API, GirderEmulator, annotation_document
+from helpers import assert_secrets_absent, run_cli
 from PIL import Image
 
 from histodata.errors import AccessError, CredentialsError
 from histodata.http import new_session
+from histodata.layout import dataset_paths
 from histodata.registry.models import Source
 from histodata.sources import girder
 from histodata.transfer import download
 
-API = "https://girder.example.org/api/v1"
 KEY = "girderkey-0123456789abcdef"
 
 
 @pytest.fixture
-def server(monkeypatch):
+def server(emulate):
     emulator = GirderEmulator(api_keys={KEY: "alice"})
     collection = emulator.collection("data")
     top = emulator.folder(collection, "top")
@@ -31,9 +33,7 @@ def server(monkeypatch):
     private = emulator.folder(collection, "private", public=False)
     emulator.item(private, "secret.bin", {"secret.bin": b"s" * 100})
     emulator.refs = {"top": top, "private": private, "many": many}
-    with emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"https://girder.example.org={emulator.server.url}")
-        yield emulator
+    return emulate(emulator)
 
 
 def source(**fields) -> Source:
@@ -131,7 +131,7 @@ def test_wrong_api_key_is_a_credentials_error(server, monkeypatch):
 
 # ----------------------------------------------------------------------------- DSA extras
 @pytest.fixture
-def dsa(monkeypatch):
+def dsa(emulate):
     emulator = GirderEmulator()
     slides = emulator.folder(emulator.collection("bcss"), "slides")
     native = {"sizeX": 60000, "sizeY": 40000, "mm_x": 0.00025, "magnification": 40.0}
@@ -141,9 +141,7 @@ def dsa(monkeypatch):
                           slide=native)
     other.annotations = []
     emulator.refs = {"slides": slides, "sk": sk}
-    with emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"https://girder.example.org={emulator.server.url}")
-        yield emulator
+    return emulate(emulator)
 
 
 ROI = {"name": "TCGA-A1-A0SK-DX1", "xmin": 45749, "ymin": 25055, "xmax": 46149, "ymax": 25355}
@@ -193,11 +191,6 @@ def test_annotations_are_saved_raw_and_slides_listed_on_request(dsa, tmp_path):
 
 # ----------------------------------------------------------------------------- end to end
 def test_fetch_of_a_custom_girder_entry_with_token_and_crops(server, extra_registry, monkeypatch):
-    from emulators.entries import entry_yaml
-    from emulators.service import assert_secrets_absent, run_cli
-
-    from histodata.layout import dataset_paths
-
     monkeypatch.setenv("GIRDER_API_KEY", KEY)
     server.key_in_query_only = True            # the worst case: the key ends up in a query string
     server.grant("alice", server.refs["private"])
@@ -215,11 +208,6 @@ def test_fetch_of_a_custom_girder_entry_with_token_and_crops(server, extra_regis
 
 
 def test_fetch_of_bcss_style_crops(dsa, extra_registry):
-    from emulators.entries import entry_yaml
-    from emulators.service import run_cli
-
-    from histodata.layout import dataset_paths
-
     extra_registry(entry_yaml("bcss-mini", {"kind": "girder", "api_url": API, "folder": dsa.refs["slides"].id,
                                             "regions": {"mpp": 0.25, "rois": [ROI]}, "annotations": True}))
     result = run_cli("fetch", "bcss-mini", "--json")

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import pytest
+from emulators.entries import entry_yaml
 from emulators.grand_challenge import GrandChallengeEmulator, Image, tls_contexts
+from helpers import assert_secrets_absent, run_cli
 
 from histodata.errors import AccessError, CredentialsError, DownloadError
 from histodata.http import new_session
+from histodata.layout import dataset_paths
 from histodata.registry.models import Source
 from histodata.sources import grand_challenge
 from histodata.transfer import download
@@ -14,7 +17,7 @@ TOKEN = "gc-token-0123456789abcdef"
 
 
 @pytest.fixture
-def gc(tmp_path, monkeypatch):
+def gc(tmp_path, monkeypatch, emulate):
     context, bundle = tls_contexts(tmp_path)
     emulator = GrandChallengeEmulator(context, {TOKEN, "other-token-123456"})
     archive = emulator.archive("camelyon-test", readers={TOKEN})
@@ -25,11 +28,9 @@ def gc(tmp_path, monkeypatch):
                                                                   "ct.dzi": b"<dzi/>"}),
                       report=b'{"stage": "pN1"}')
     emulator.refs = {"archive": archive}
-    with emulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        monkeypatch.setenv("HISTODATA_BACKOFF", "0")
-        yield emulator
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+    return emulate(emulator)
 
 
 def test_missing_token_names_the_variable_and_the_settings_page(gc):
@@ -99,11 +100,6 @@ def test_plain_http_cannot_talk_to_the_tls_only_server(gc, monkeypatch):
 
 
 def test_fetch_of_a_custom_archive_entry_keeps_the_token_secret(gc, extra_registry, monkeypatch):
-    from emulators.entries import entry_yaml
-    from emulators.service import assert_secrets_absent, run_cli
-
-    from histodata.layout import dataset_paths
-
     monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", TOKEN)
     extra_registry(entry_yaml("gc-archive", {"kind": "grand-challenge", "archive": "camelyon-test"},
                               access="registration", instructions="Join the challenge on grand-challenge.org."))
@@ -117,9 +113,6 @@ def test_fetch_of_a_custom_archive_entry_keeps_the_token_secret(gc, extra_regist
 
 
 def test_fetch_without_token_names_the_variable(gc, extra_registry):
-    from emulators.entries import entry_yaml
-    from emulators.service import run_cli
-
     extra_registry(entry_yaml("gc-archive", {"kind": "grand-challenge", "archive": "camelyon-test"},
                               access="registration", instructions="Join the challenge on grand-challenge.org."))
     result = run_cli("fetch", "gc-archive")

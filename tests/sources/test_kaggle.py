@@ -6,11 +6,14 @@ import logging
 import os
 
 import pytest
+from emulators.entries import entry_yaml
 from emulators.kaggle import KaggleEmulator
+from helpers import assert_secrets_absent, run_cli
 
 from histodata import credentials
 from histodata.errors import AccessError, CredentialsError
 from histodata.http import new_session
+from histodata.layout import dataset_paths
 from histodata.registry.models import Source
 from histodata.sources import kaggle
 
@@ -18,15 +21,13 @@ USER, KEY, TOKEN = "alice", "kagglekey0123456789", "KGAT_token_abcdef123456"
 
 
 @pytest.fixture
-def server(monkeypatch):
+def server(emulate):
     emulator = KaggleEmulator(users={USER: KEY}, tokens={TOKEN})
     emulator.competitions["panda-test"] = {"train.csv": b"image_id,isup_grade\na,1\n",
                                            "train_images/a.tiff": b"II*\x00" + b"\x01" * 5000}
     emulator.accepted["panda-test"] = {USER}
     emulator.datasets["bob/tiles"] = {f"tiles/t_{i:03d}.png": b"p%03d" % i for i in range(230)}
-    with emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        yield emulator
+    return emulate(emulator)
 
 
 def test_competition_files_are_listed_and_fetched_through_storage(server, monkeypatch, tmp_path):
@@ -147,11 +148,6 @@ def test_grand_challenge_and_girder_and_zenodo_variables(monkeypatch):
 
 # ----------------------------------------------------------------------------- end to end
 def test_fetch_of_custom_kaggle_entries(server, extra_registry, monkeypatch):
-    from emulators.entries import entry_yaml
-    from emulators.service import assert_secrets_absent, run_cli
-
-    from histodata.layout import dataset_paths
-
     monkeypatch.setenv("KAGGLE_USERNAME", USER)
     monkeypatch.setenv("KAGGLE_KEY", KEY)
     extra_registry(entry_yaml("panda-mini", {"kind": "kaggle", "competition": "panda-test"},
@@ -167,9 +163,6 @@ def test_fetch_of_custom_kaggle_entries(server, extra_registry, monkeypatch):
 
 
 def test_fetch_with_rules_not_accepted_prints_the_rules_url(server, extra_registry, monkeypatch):
-    from emulators.entries import entry_yaml
-    from emulators.service import run_cli
-
     monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
     extra_registry(entry_yaml("panda-mini", {"kind": "kaggle", "competition": "panda-test"},
                               access="registration", instructions="Accept the rules on kaggle.com."))

@@ -8,15 +8,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from helpers import md5, run_cli
 
 from histodata.errors import AccessError
 from histodata.layout import dataset_paths
 from histodata.registry.models import Entry
 from histodata.sources import manual
-
-
-def md5(data: bytes) -> str:
-    return hashlib.md5(data).hexdigest()
 
 
 GOOD, BAD = b"slide-bytes" * 100, b"labels,1\n"
@@ -162,8 +159,6 @@ sources:
 
 
 def test_fetch_from_a_mirax_folder_and_failed_fetch_prints_instructions(tmp_path, extra_registry):
-    from emulators.service import run_cli
-
     incoming = tmp_path / "HEROHE"
     incoming.mkdir()
     one = make_mirax(incoming, "1")

@@ -11,10 +11,8 @@ from histodata.sources import mendeley
 
 
 @pytest.fixture
-def md(monkeypatch):
-    with MendeleyEmulator() as emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        yield emulator
+def md(emulate):
+    return emulate(MendeleyEmulator())
 
 
 def listed(**fields):

@@ -14,12 +14,11 @@ FILES = {"tiles.zip": b"zip bytes " * 1000, "labels.csv": b"id,label\n1,tumor\n"
 
 
 @pytest.fixture
-def emulator(monkeypatch):
-    with ZenodoEmulator() as zen, DoiResolver() as doi:
-        monkeypatch.setenv("HISTODATA_MIRRORS", f"{zen.mirrors()} {doi.mirrors()}")
-        monkeypatch.setenv("HISTODATA_BACKOFF", "0.01")
-        zen.doi = doi
-        yield zen
+def emulator(emulate, monkeypatch):
+    zen, doi = emulate(ZenodoEmulator(), DoiResolver())
+    zen.doi = doi
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0.01")
+    return zen
 
 
 def listed(record: str, **fields):

@@ -5,12 +5,10 @@ import hashlib
 import os
 
 import pytest
+from helpers import md5, run_cli, sha256  # noqa: F401  (the tests of this folder import them from here)
 from servers.faults import fault_server  # noqa: F401
 from servers.ftp import ftp_server  # noqa: F401
 from servers.nginx import nginx  # noqa: F401
-
-
-from helpers import run_cli  # noqa: E402,F401  (used by the tests of this folder)
 
 
 @pytest.fixture(autouse=True)
@@ -23,14 +21,6 @@ def fast_retries(monkeypatch):
 def payload(size: int, seed: int = 0) -> bytes:
     """Deterministic, non-repeating, incompressible bytes (sizes on the wire are real)."""
     return hashlib.shake_256(f"histodata-{seed}".encode()).digest(size)
-
-
-def md5(data: bytes) -> str:
-    return hashlib.md5(data).hexdigest()
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def leftovers(folder) -> list[str]:

@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
-import resource
 import signal
-import subprocess
-import sys
 
 import pytest
+from helpers import finish, start_cli
 
 from .conftest import leftovers, md5, payload, run_cli
 from .test_nginx import wait_for_partial
@@ -25,19 +22,9 @@ def site(nginx):
     return nginx
 
 
-def start_cli(*args, env, **popen):
-    return subprocess.Popen([sys.executable, "-m", "histodata", *args], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
-
-
 def download_args(target, *extra):
     return ("download", f"{ORIGIN}/a.bin", "-o", str(target), "--md5", md5(DATA), "--size", str(len(DATA)),
             "--json", *extra)
-
-
-def finish(process, timeout=60):
-    out, err = process.communicate(timeout=timeout)
-    return process.returncode, out, err
 
 
 def test_kill_9_mid_download_then_next_run_resumes(site, tmp_path):
@@ -91,15 +78,9 @@ def test_two_processes_on_one_target_both_end_with_a_correct_file(site, tmp_path
     assert leftovers(target.parent) == ["c.bin"]
 
 
-def _limit_file_size(limit):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
-    return apply
-
-
 def test_a_write_failure_keeps_no_file_under_the_final_name_and_the_next_run_recovers(site, tmp_path):
     target = tmp_path / "out" / "a.bin"
-    process = start_cli(*download_args(target), env=site.fast_env, preexec_fn=_limit_file_size(1_000_000))
+    process = start_cli(*download_args(target), env=site.fast_env, max_file_size=1_000_000)
     code, _out, err = finish(process)
     assert code == 1 and "disk full" in err and "run the same command again to resume" in err
     assert "Traceback" not in err
