@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from .. import constants
 from ..errors import RegistryError, UnknownDatasetError
+from .kinds import KINDS
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,6 @@ def _yaml_load(text: bytes) -> Any:
 
 def _format_location(loc: tuple) -> str:
     """('sources', 0, 'zenodo', 'record') -> 'sources[0].record' (the kind's tag is left out)."""
-    from .kinds import KINDS
-
     out = ""
     for n, part in enumerate(loc):
         if n >= 2 and loc[n - 2] == "sources" and isinstance(loc[n - 1], int) and part in KINDS:

@@ -21,6 +21,7 @@ from ..constants import CHECKSUM_ALGORITHMS
 from . import vocab
 from .kinds import KINDS
 from .vocab import license_restrictions  # noqa: F401  (part of the models' public names)
+from .search import total_bytes
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -268,6 +269,4 @@ class Entry(_Model):
     @property
     def total_bytes(self) -> int | None:
         """Published total size, else the sum of the first source whose every file has a size."""
-        from .search import total_bytes
-
         return total_bytes(self.model_dump(exclude_none=True))

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 from ..errors import DownloadError
 from .base import RemoteFile, remote_name, verify_local_file
+from ..transfer import download as engine_download
 
 BCSS_KEY_LENGTH = 12          # BCSS matches ROIs to slides by the first 12 characters (TCGA-XX-XXXX)
 
@@ -130,8 +131,6 @@ def annotation_files(conn, options: dict, items: list[dict]) -> list[RemoteFile]
 def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
     """Fetch a region crop through the engine, then save it as PNG (as BCSS did) and verify the
     PNG against the registry's checksums, if any."""
-    from ..transfer import download as engine_download
-
     path = Path(path)
     encoded = path.with_name(path.name + ".region")
     fetched = engine_download(remote.url, encoded, headers=remote.headers, session=session, quiet=quiet)

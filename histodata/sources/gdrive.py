@@ -35,6 +35,8 @@ from ..transfer.retry import (
     status_is_retryable,
 )
 from .base import RemoteFile, apply_pinned, remote_name
+from ..http import new_session
+from ..transfer import download as engine_download
 
 log = logging.getLogger(__name__)
 
@@ -214,9 +216,6 @@ def filename_from_disposition(value: str) -> str | None:
 def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
     """Find the URL that answers with the bytes (through the confirm form), then let the engine
     stream, resume and verify them."""
-    from ..http import new_session
-    from ..transfer import download as engine_download
-
     session = session or new_session()
     url = resolve_download_url(session, remote.url)
     return engine_download(url, path, remote.checksums, remote.size, remote.headers, session=session,

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 import girder_client
+import json
 
 from .. import credentials
 from ..constants import CHECKSUM_ALGORITHMS
@@ -20,6 +21,7 @@ from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..redact import register_secret
 from ..transfer.retry import request_with_retries
 from .base import RemoteFile, apply_pinned, parallel_map, remote_name
+from . import dsa
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +108,6 @@ def girder_error(err: girder_client.HttpError, what: str, conn: Connection) -> E
 
 def _message(err: girder_client.HttpError) -> str:
     try:
-        import json
-
         return str(json.loads(err.responseText).get("message", ""))[:200]
     except (ValueError, AttributeError, TypeError):
         return ""
@@ -151,8 +151,6 @@ def exchange_api_key(conn: Connection, key: str) -> str:
 # ----------------------------------------------------------------------------- listing
 def list_files(source, session, entry) -> list[RemoteFile]:
     """Every file under the source's folder, item or path (tree kept), plus DSA extras."""
-    from . import dsa
-
     conn = connect(source.api_url, session)
     files: list[RemoteFile] = []
     if dsa.wants_slides(source):
@@ -220,7 +218,5 @@ def remote_for(conn: Connection, doc: dict, name: str) -> RemoteFile:
 
 def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
     """Files that need more than one GET (DSA region crops) are made here."""
-    from . import dsa
-
     return dsa.download(remote, path, session, quiet=quiet, **kwargs)
 

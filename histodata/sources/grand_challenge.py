@@ -16,6 +16,7 @@ import logging
 import posixpath
 import re
 from urllib.parse import unquote, urlencode, urlsplit
+from collections import Counter
 
 from .. import credentials
 from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
@@ -133,8 +134,6 @@ def _remote(client: Client, url: str, folder: str) -> RemoteFile:
 
 def _unique_names(per_item: list[tuple[str, list[RemoteFile]]]) -> list[RemoteFile]:
     """Files with the same name in different items go under a folder named after their item."""
-    from collections import Counter
-
     counts = Counter(remote.name for _, files in per_item for remote in files)
     for item_pk, files in per_item:
         for remote in files:

@@ -17,11 +17,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
+import os
+import shutil
+import zipfile
 
 from .. import credentials
 from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..transfer.retry import request_with_retries
 from .base import RemoteFile, apply_pinned, remote_name, verify_local_file
+from ..http import new_session
+from ..transfer import download as engine_download
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +147,6 @@ def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
     """POST the download RPC, take the storage URL it redirects to, and stream it with the engine.
     When Kaggle serves a listed file zipped (`train.csv` as `train.csv.zip`), its one member is
     unzipped into place and checked against the listing."""
-    from ..http import new_session
-    from ..transfer import download as engine_download
-
     session = session or new_session()
     storage_url = storage_location(session, remote)
     if not served_zipped(remote.name, storage_url):
@@ -164,10 +166,6 @@ def served_zipped(name: str, storage_url: str) -> bool:
 
 def unzip_single_member(archive: Path, target: Path) -> None:
     """Extract the archive's only file to `target` (atomically), then remove the archive."""
-    import os
-    import shutil
-    import zipfile
-
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = [m for m in bundle.infolist() if not m.is_dir()]

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from ..errors import AccessError, HistodataError
 from .base import RemoteFile
+from ..transfer.progress import TransferDisplay
+from ..transfer.hashing import check_file
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +222,6 @@ def mirax_unit(folder: Folder, found: str, name: str, listed: set[str], taken: s
 
 def adopt_all(folder: Folder, plan, paths, report: IngestReport, quiet) -> None:
     """Check and link every planned file, with one progress display over all bytes."""
-    from ..transfer.progress import TransferDisplay
-
     total = sum(folder.size(rel) for rel, _, _ in plan)
     with TransferDisplay(quiet, files=len(plan), total_bytes=total) as display:
         for rel, name, spec in plan:
@@ -250,8 +250,6 @@ def check_and_adopt(source: Path, name: str, spec, paths, report: IngestReport,
 
 def check_with_progress(path: Path, expected: dict[str, str], size: int | None, display):
     """`check_file` (one read: every algorithm plus sha256) shown on the transfer display."""
-    from ..transfer.hashing import check_file
-
     handle = display.start_file(path.name, path.stat().st_size)
     try:
         return check_file(path, expected, size, progress=lambda n: display.advance(handle, n))

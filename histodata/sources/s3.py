@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from urllib.parse import quote
+from urllib.parse import unquote_plus
 
 from ..errors import DownloadError
 from .base import RemoteFile, api_get, remote_name
@@ -75,8 +76,6 @@ def decoded_keys(obj: dict, page: dict) -> dict:
     """The object with its real key: URL-decoded when the listing says EncodingType url (as
     botocore does; a server ignoring the parameter sends plain keys and says nothing)."""
     if page.get("EncodingType", "").lower() == "url" and "Key" in obj:
-        from urllib.parse import unquote_plus
-
         obj["Key"] = unquote_plus(obj["Key"])
     return obj
 

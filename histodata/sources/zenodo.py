@@ -14,6 +14,7 @@ from urllib.parse import quote, urlparse
 from .. import constants
 from ..errors import DownloadError, HTTPStatusError
 from .base import RemoteFile, api_json, checksum_name, remote_name
+from ..errors import AccessError
 
 SITE = "https://zenodo.org"
 API = f"{SITE}/api"
@@ -104,8 +105,6 @@ def is_restricted(record: dict) -> bool:
 
 
 def raise_no_files(record: dict, recid: str):
-    from ..errors import AccessError
-
     if is_restricted(record):
         raise AccessError(f"Zenodo record {recid} is restricted or embargoed: its files are not public.",
                           "Request access on the record's page and set $ZENODO_TOKEN, or use --from.")
