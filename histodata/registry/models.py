@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..standardize import catalog as standardizers
 from . import vocab
 
 FORMAT_VERSION = 1
@@ -130,10 +131,31 @@ class Source(_Model):
 
 
 class Standardize(_Model):
-    """Which standardizer turns the raw files into the local layout, and its options."""
+    """Which standardizer turns the raw files into the local layout, and its options: both are
+    checked against the standardizers' own descriptions (histodata/standardize/catalog.py)."""
 
-    with_: str = Field(alias="with", description="standardizer name")
-    options: dict[str, Any] = Field(default_factory=dict)
+    model_config = ConfigDict(extra="forbid")   # only `with` and `options`: a misspelt key is an error
+
+    with_: str = Field(alias="with", description="standardizer name",
+                       json_schema_extra={"enum": list(standardizers.NAMES)})
+    options: dict[str, Any] = Field(default_factory=dict, description="the standardizer's options")
+
+    @field_validator("with_")
+    @classmethod
+    def _known_standardizer(cls, value: str) -> str:
+        problem = standardizers.name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _known_options(cls, value: dict[str, Any], info) -> dict[str, Any]:
+        name = info.data.get("with_")
+        problem = standardizers.options_problem(name, value) if name is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Provenance(_Model):
