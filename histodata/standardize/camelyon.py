@@ -112,8 +112,9 @@ def standardize(ctx: Context) -> Result:
 
 STANDARDIZER = Standardizer(
     name="camelyon",
-    summary="WSIs are hard-linked whole into `images/` (no copy, no re-encoding); ASAP XML lesion annotations "
-            "become GeoJSON in `annotations/`; slide labels, CAMELYON17 pN stages and centers go into the manifest",
+    summary="WSIs are hard-linked whole into `images/` (no copy, no re-encoding); ASAP XML lesion "
+            "annotations become GeoJSON in `annotations/`; slide labels, CAMELYON17 pN stages and centers go "
+            "into the manifest",
     options={
         "tumor_groups": Option("ASAP annotation groups classified `Tumor`", default=TUMOR_GROUPS),
         "exclusion_groups": Option("ASAP annotation groups classified `Exclusion`", default=EXCLUSION_GROUPS),

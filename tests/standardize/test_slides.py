@@ -44,7 +44,8 @@ def test_camelyon16_and_17(svs_pixels):
         "CAMELYON17/training/lesion_annotations/patient_020_node_4.xml": ASAP.format(g0="metastases",
                                                                                      g1="metastases"),
         "CAMELYON16/testing/reference.csv": "test_001,Tumor,Macro,Tumor\n",
-        "CAMELYON17/training/stage_labels.csv": "patient,stage\npatient_020.zip,pN2\npatient_020_node_4.tif,macro\n",
+        "CAMELYON17/training/stage_labels.csv":
+            "patient,stage\npatient_020.zip,pN2\npatient_020_node_4.tif,macro\n",
     })
     outcome = StandardizerCase(
         "camelyon", dataset="camelyon", files=files, samples=4,
