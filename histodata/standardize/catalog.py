@@ -14,13 +14,21 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from ..errors import StandardizeError
-from . import bcss, camelyon, consep, folder_per_class, herohe, lizard, monuseg, pannuke, pcam, raw
+from .bcss import STANDARDIZER as BCSS
+from .camelyon import STANDARDIZER as CAMELYON
+from .consep import STANDARDIZER as CONSEP
+from .folder_per_class import STANDARDIZER as FOLDER_PER_CLASS
+from .herohe import STANDARDIZER as HEROHE
+from .lizard import STANDARDIZER as LIZARD
+from .monuseg import STANDARDIZER as MONUSEG
+from .pannuke import STANDARDIZER as PANNUKE
+from .pcam import STANDARDIZER as PCAM
+from .raw import STANDARDIZER as RAW
 from .spec import Standardizer
 
+# A new standardizer: one module declaring STANDARDIZER, and one row here (the order of the docs).
 CATALOG: Mapping[str, Standardizer] = MappingProxyType({s.name: s for s in (
-    folder_per_class.STANDARDIZER, camelyon.STANDARDIZER, bcss.STANDARDIZER, herohe.STANDARDIZER,
-    pcam.STANDARDIZER, pannuke.STANDARDIZER, monuseg.STANDARDIZER, consep.STANDARDIZER, lizard.STANDARDIZER,
-    raw.STANDARDIZER)})
+    FOLDER_PER_CLASS, CAMELYON, BCSS, HEROHE, PCAM, PANNUKE, MONUSEG, CONSEP, LIZARD, RAW)})
 NAMES: tuple[str, ...] = tuple(CATALOG)
 
 
