@@ -5,7 +5,7 @@ import os
 
 import pandas as pd
 import pytest
-from case import StandardizerCase, png, zipped
+from std_case import StandardizerCase, png, zipped
 from std_helpers import ihc_pixels, svs_pixels  # noqa: F401 - fixtures
 
 import histodata

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from case import StandardizerCase, mat, npy, png, tiff, zipped
+from std_case import StandardizerCase, mat, npy, png, tiff, zipped
 from std_helpers import ihc_pixels, svs_pixels  # noqa: F401 - fixtures
 
 from histodata.errors import StandardizeError

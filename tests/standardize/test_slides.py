@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from case import StandardizerCase
+from std_case import StandardizerCase
 from std_helpers import svs_pixels  # noqa: F401 - fixtures
 
 ASAP = """<?xml version="1.0"?>

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from case import StandardizerCase, png, zipped
+from std_case import StandardizerCase, png, zipped
 
 
 def test_a_case_from_generated_files_only():
