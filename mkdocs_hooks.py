@@ -1,4 +1,4 @@
-"""MkDocs hooks: generate the catalog, dataset, notes and CLI pages from the registry at build time."""
+"""MkDocs hooks: generate the catalog, dataset, notes, standardizers and CLI pages at build time."""
 from __future__ import annotations
 
 import os
@@ -21,6 +21,7 @@ def on_files(files, config):
         "catalog/index.md": docsgen.catalog_page(entries),
         "catalog-notes.md": docsgen.catalog_notes_page(entries),
         "cli.md": docsgen.cli_page(build_parser()),
+        "standardizers.md": docsgen.standardizers_page(),
         "catalog.json": docsgen.catalog_json(entries),
     }
     pages.update({f"datasets/{e['id']}/index.md": docsgen.dataset_page(e) for e in entries})

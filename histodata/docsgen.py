@@ -15,23 +15,9 @@ from .constants import CHECKSUM_ALGORITHMS
 from .registry.kinds import automatic_kinds
 from .registry.vocab import license_restrictions
 from .registry.search import total_bytes
+from .standardize.catalog import CATALOG as STANDARDIZERS
 
 AUTOMATIC_KINDS = automatic_kinds()
-STANDARDIZER_TEXT = {
-    "folder-per-class": "class folders become `images/` entries with their class as `label` and their "
-                        "root folder as `split`",
-    "camelyon": "WSIs are hard-linked whole into `images/` (no copy, no re-encoding); ASAP XML lesion annotations become GeoJSON in `annotations/`; "
-                "slide labels, CAMELYON17 pN stages and centers go into the manifest",
-    "bcss": "ROI images and their masks (22 ground-truth codes, 0 = outside the ROI) with TCGA slide and "
-            "patient ids",
-    "herohe": "MIRAX slides kept whole; HER2 labels from the ground-truth spreadsheet (case 325 excluded)",
-    "pcam": "HDF5 arrays kept as arrays; the manifest points into them (file + index)",
-    "pannuke": "fold arrays kept as arrays; images, instance masks per channel, tissue types",
-    "monuseg": "Aperio XML nuclei become GeoJSON and instance masks",
-    "consep": "`.mat` instance and type maps become masks",
-    "lizard": "`.mat` instance maps and classes become masks",
-    "raw": "files are listed as they are (no specific standardizer yet)",
-}
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\[]*_<>`|"})
@@ -222,7 +208,8 @@ def _fetch_section(entry: dict) -> str:
     std = entry.get("standardize") or {}
     name = std.get("with")
     if name:
-        text += (f"\n**Standardized layout** (`{name}`): {STANDARDIZER_TEXT.get(name, 'see the layout guide')}. "
+        summary = STANDARDIZERS[name].summary if name in STANDARDIZERS else "see the layout guide"
+        text += (f"\n**Standardized layout** (`{name}`): {summary}. "
                  "See [the local layout](../../layout.md).\n")
     return text
 
@@ -238,6 +225,23 @@ def catalog_notes_page(entries: list[dict]) -> str:
             out.append(f"## [{entry['name']}](datasets/{entry['id']}/index.md)\n")
             out += [f"- {_md_text(n)}" for n in entry["notes"]]
             out.append("")
+    return "\n".join(out)
+
+
+def standardizers_page() -> str:
+    """Every standardizer with its summary and options, from the standardizers' own descriptions."""
+    out = ["# Standardizers\n",
+           "An entry chooses one with `standardize: {with: NAME, options: {...}}`; `histodata registry validate` "
+           "rejects an unknown name or option. This page is generated from the standardizers themselves "
+           "(`histodata/standardize/`); [the local layout](layout.md) describes what each one writes.\n"]
+    for standardizer in STANDARDIZERS.values():
+        out.append(f"## `{standardizer.name}`\n\n{standardizer.summary[:1].upper()}{standardizer.summary[1:]}.\n")
+        out.append("| option | default | meaning |\n|---|---|---|")
+        for key, option in standardizer.options.items():
+            default = option.default_text or f"`{option.shown_default()}`"
+            meaning = option.description.replace("|", "\\|")
+            out.append(f"| `{key}` | {default} | {meaning} |")
+        out.append("")
     return "\n".join(out)
 
 

@@ -1,7 +1,10 @@
 """Rasterise polygons into label or instance masks (rule: a pixel is inside when its centre is)."""
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def burn(mask: np.ndarray, geometry, value: int) -> int:
@@ -9,7 +12,8 @@ def burn(mask: np.ndarray, geometry, value: int) -> int:
 
     Returns how many pixels were set. Later calls overwrite earlier ones (later objects win).
     """
-    import shapely  # heavy: imported on first use
+    import numpy as np  # heavy: imported when a mask is drawn (the standardizer catalog imports this module)
+    import shapely
 
     if geometry.is_empty:
         return 0
@@ -25,9 +29,10 @@ def burn(mask: np.ndarray, geometry, value: int) -> int:
     return int(inside.sum())
 
 
-def instance_mask(features: list[dict], shape: tuple[int, int], dtype=np.int32) -> np.ndarray:
+def instance_mask(features: list[dict], shape: tuple[int, int], dtype="int32") -> np.ndarray:
     """An instance map: the n-th polygon feature gets id n (1-based); 0 is background."""
-    from shapely.geometry import shape as to_shape  # heavy: imported on first use
+    import numpy as np  # heavy: imported when a mask is drawn
+    from shapely.geometry import shape as to_shape
 
     mask = np.zeros(shape, dtype=dtype)
     instance = 0

@@ -74,6 +74,8 @@ def schema_fingerprint() -> str:
     digest = hashlib.sha256(f"index-v{INDEX_FORMAT}".encode())
     for module in ("models.py", "kinds.py", "vocab.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
+    for module in sorted((PACKAGE_DIR / "standardize").glob("*.py")):   # standardizer names and options
+        digest.update(module.read_bytes())
     return digest.hexdigest()
 
 

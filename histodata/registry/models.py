@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from ..constants import CHECKSUM_ALGORITHMS
+from ..standardize import catalog as standardizers
 from . import vocab
 from .kinds import KINDS
 from .vocab import license_restrictions  # noqa: F401  (part of the models' public names)
@@ -162,10 +163,31 @@ SOURCE_ADAPTER: TypeAdapter = TypeAdapter(AnySource)
 
 
 class Standardize(_Model):
-    """Which standardizer turns the raw files into the local layout, and its options."""
+    """Which standardizer turns the raw files into the local layout, and its options: both are
+    checked against the standardizers' own descriptions (histodata/standardize/catalog.py)."""
 
-    with_: str = Field(alias="with", description="standardizer name")
-    options: dict[str, Any] = Field(default_factory=dict)
+    model_config = ConfigDict(extra="forbid")   # only `with` and `options`: a misspelt key is an error
+
+    with_: str = Field(alias="with", description="standardizer name",
+                       json_schema_extra={"enum": list(standardizers.NAMES)})
+    options: dict[str, Any] = Field(default_factory=dict, description="the standardizer's options")
+
+    @field_validator("with_")
+    @classmethod
+    def _known_standardizer(cls, value: str) -> str:
+        problem = standardizers.name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _known_options(cls, value: dict[str, Any], info) -> dict[str, Any]:
+        name = info.data.get("with_")
+        problem = standardizers.options_problem(name, value) if name is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Provenance(_Model):

@@ -3,25 +3,25 @@ manifest and the `standardized` part of the dataset record.
 
     standardize_dataset(entry, paths) -> StandardizeReport
 
-dispatches on `entry.standardize.with_` (names with `-` map to modules with `_`) to one module
-per standardizer family; each exposes `standardize(ctx: Context) -> Result`. A second run with
-nothing new does nothing.
+looks `entry.standardize.with` up in the catalog (`catalog.py`: one `Standardizer` per module,
+each naming its summary, its options and the function that runs it) and runs it with the entry's
+options. A second run with nothing new does nothing.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
-from ..errors import StandardizeError
 from ..layout import LAYOUT_VERSION, DatasetPaths, read_record, write_record
+from .base import Context, manifest_frame, walk_files, write_manifest
+from .catalog import CATALOG, NAMES, get
 
-STANDARDIZERS = ("folder-per-class", "camelyon", "bcss", "herohe", "pcam", "pannuke", "monuseg", "consep",
-                 "lizard", "raw")
+STANDARDIZERS = NAMES   # the standardizer names, in catalog order
 STANDARDIZER_VERSION = 1   # bump when a standardizer's output changes, so datasets are redone
+__all__ = ["CATALOG", "STANDARDIZERS", "STANDARDIZER_VERSION", "StandardizeReport", "standardize_dataset"]
 
 
 @dataclass
@@ -41,24 +41,19 @@ class StandardizeReport:
         return dict(self.__dict__)
 
 
-def standardizer_module(name: str):
-    """The module of standardizer `name` (e.g. 'folder-per-class' -> folder_per_class)."""
-    if name not in STANDARDIZERS:
-        raise StandardizeError(f"unknown standardizer {name!r}.",
-                               f"Use one of: {', '.join(STANDARDIZERS)} (registry `standardize.with`).")
-    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
-
-
-def _as_entry(entry: Any):
-    from ..registry.models import Entry
-
-    return entry if isinstance(entry, Entry) else Entry.model_validate(entry)
+def _standardize_block(entry: Any) -> tuple[Any, dict]:
+    """(name, options) of an entry's `standardize` block: the registry's Entry model or a plain
+    entry mapping (as in the registry's YAML); no block means `raw`."""
+    spec = entry.get("standardize") if isinstance(entry, Mapping) else entry.standardize
+    if not spec:
+        return "raw", {}
+    if isinstance(spec, Mapping):
+        return spec.get("with"), dict(spec.get("options") or {})
+    return spec.with_, dict(spec.options)
 
 
 def _fingerprint(name: str, options: dict, paths: DatasetPaths) -> str:
     """Changes when the standardizer, its options or any raw file (name, size, mtime) changes."""
-    from .base import walk_files
-
     files = sorted((p.relative_to(paths.raw).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
                    for p in walk_files(paths.raw)) if paths.raw.is_dir() else []
     text = json.dumps([name, options, LAYOUT_VERSION, STANDARDIZER_VERSION, files], sort_keys=True, default=str)
@@ -72,21 +67,21 @@ def _counts(frame) -> tuple[dict, dict]:
 
 
 def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = None) -> StandardizeReport:
-    """Turn `paths.raw` into the local layout with the entry's standardizer (idempotent)."""
-    from .base import Context, manifest_frame, write_manifest
+    """Turn `paths.raw` into the local layout with the entry's standardizer (idempotent).
 
-    entry = _as_entry(entry)
-    spec = entry.standardize
-    name, options = (spec.with_, dict(spec.options)) if spec else ("raw", {})
-    module = standardizer_module(name)
+    `entry` is the registry's Entry model (or a plain entry mapping); its `standardize` block is
+    checked against the catalog here too, so an entry that skipped validation fails clearly."""
+    name, options = _standardize_block(entry)
+    standardizer = get(name, options)
     fingerprint = _fingerprint(name, options, paths)
     previous = read_record(paths).get("standardized") or {}
     if previous.get("fingerprint") == fingerprint and paths.manifest.exists():
         return StandardizeReport(paths.id, name, previous.get("samples", 0), False, str(paths.manifest),
                                  previous.get("splits", {}), previous.get("class_map", {}))
     started = time.monotonic()
-    context = Context(entry=entry, paths=paths, options=options, record=read_record(paths), quiet=quiet)
-    result = module.standardize(context)
+    context = Context(entry=entry, paths=paths, options=options, record=read_record(paths),
+                      standardizer=standardizer, quiet=quiet)
+    result = standardizer.run(context)
     frame = manifest_frame(result.manifest)
     write_manifest(frame, paths.manifest)
     splits, labels = _counts(frame)

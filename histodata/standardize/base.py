@@ -10,6 +10,7 @@ from typing import Any, Iterable, Iterator
 from .. import archives
 from ..errors import StandardizeError
 from ..layout import DatasetPaths
+from .spec import Standardizer
 
 MANIFEST_COLUMNS = ["sample_id", "split", "image", "label", "mask", "annotation", "slide_id", "patient_id",
                     "source", "width", "height", "mpp", "magnification", "center"]
@@ -33,12 +34,14 @@ class Result:
 
 @dataclass
 class Context:
-    """The dataset being standardized: its entry, paths, options and dataset record."""
+    """The dataset being standardized: its entry, paths, options and dataset record, and the
+    standardizer at work (whose declared options are the only ones `option()` reads)."""
 
     entry: Any
     paths: DatasetPaths
     options: dict
     record: dict
+    standardizer: Standardizer
     quiet: bool | None = None
 
     # ------------------------------------------------------------------ paths
@@ -56,8 +59,13 @@ class Context:
                                    f"Run `histodata fetch {self.paths.id}` first.")
         return sorted(walk_files(self.paths.raw))
 
-    def option(self, name: str, default: Any = None) -> Any:
-        return self.options.get(name, self.options.get(name.replace("_", "-"), default))
+    def option(self, name: str) -> Any:
+        """The entry's value of option `name` (also spelt with `-`), else its declared default."""
+        declared = self.standardizer.options.get(name)
+        if declared is None:
+            raise StandardizeError(f"the {self.standardizer.name} standardizer reads option {name!r}, which it "
+                                   "does not declare.", "This is a bug; please report it.")
+        return self.options.get(name, self.options.get(name.replace("_", "-"), declared.default))
 
     # ------------------------------------------------------------------ raw files
     def sha256_of(self, raw_name: str) -> str | None:
@@ -94,7 +102,7 @@ class Context:
             if archives.is_archive(path):
                 folder = self.extract(path, self.extracted_dir(path)).folder
                 result.extend((member, name) for member in sorted(walk_files(folder)))
-            elif path.name.lower().endswith(".gz") and self.option("gunzip", True):
+            elif path.name.lower().endswith(".gz") and self.option("gunzip"):
                 dest = self.paths.base / EXTRACTED_DIR / Path(name).with_suffix("")
                 archives.gunzip(path, dest, sha256=self.sha256_of(name), limits=self.archive_limits())
                 result.append((dest, name))

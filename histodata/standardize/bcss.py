@@ -3,8 +3,6 @@
 Mask values are the ground-truth codes of `gtruth_codes.tsv` (read from the raw files when
 present, else the published table); 0 means outside the ROI (ignore). Slide and patient ids come
 from the TCGA file names; mpp and the ROI's level-0 offset from the name where it says so.
-
-Options: test_institutions: [TCGA site codes] -> split "test" (others "train"); default: no split.
 """
 from __future__ import annotations
 
@@ -16,6 +14,7 @@ from pathlib import Path
 from ..errors import StandardizeError
 from .base import Context, Result, is_image, part_path
 from .media import image_size
+from .spec import INPUT_OPTIONS, Option, Standardizer
 
 GT_CODES = {0: "outside_roi", 1: "tumor", 2: "stroma", 3: "lymphocytic_infiltrate", 4: "necrosis_or_debris",
             5: "glandular_secretions", 6: "blood", 7: "exclude", 8: "metaplasia_NOS", 9: "fat",
@@ -70,3 +69,16 @@ def standardize(ctx: Context) -> Result:
                      "width": width, "height": height, "mpp": _number(_MPP, path.stem),
                      "x": _number(_X, path.stem, int), "y": _number(_Y, path.stem, int), "institution": site})
     return Result(rows, {"mask_values": {str(k): v for k, v in sorted(codes.items())}, "ignore": [0]})
+
+
+STANDARDIZER = Standardizer(
+    name="bcss",
+    summary="ROI images and their masks (22 ground-truth codes, 0 = outside the ROI) with TCGA slide and "
+            "patient ids",
+    options={
+        "test_institutions": Option("TCGA site codes whose ROIs get split `test` (the others `train`)",
+                                    default_text="none: BCSS has no split"),
+        **INPUT_OPTIONS,
+    },
+    run=standardize,
+)

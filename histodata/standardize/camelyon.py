@@ -4,8 +4,6 @@ ASAP XML lesion annotations become GeoJSON (tumour groups -> "Tumor", exclusion 
 "Exclusion"; the original group is kept as the `group` property); slide labels come from the
 file names (CAMELYON16 train), `reference.csv` (CAMELYON16 test) and `stage_labels.csv`
 (CAMELYON17, which also gives each patient's pN stage); CAMELYON17 centers from `center_N` folders.
-
-Options: tumor_groups, exclusion_groups (lists of ASAP group names).
 """
 from __future__ import annotations
 
@@ -18,9 +16,10 @@ from ..annotations import read_annotations, write_geojson
 from ..errors import StandardizeError
 from .base import Context, Result, part_path, split_from_path
 from .media import slide_properties
+from .spec import INPUT_OPTIONS, Option, Standardizer
 
-TUMOR_GROUPS = ["_0", "_1", "Tumor", "tumor", "metastases", "Metastases"]
-EXCLUSION_GROUPS = ["_2", "Exclusion", "exclusion"]
+TUMOR_GROUPS = ("_0", "_1", "Tumor", "tumor", "metastases", "Metastases")
+EXCLUSION_GROUPS = ("_2", "Exclusion", "exclusion")
 SLIDE_LABELS = ["normal", "tumor", "negative", "itc", "micro", "macro"]
 PN_STAGES = ["pN0", "pN0(i+)", "pN1mi", "pN1", "pN2"]
 _CENTER = re.compile(r"^center_?(\d+)$", re.I)
@@ -81,8 +80,8 @@ def _slide_label(stem: str, labels: dict[str, str]) -> str | None:
 
 def standardize(ctx: Context) -> Result:
     inputs = ctx.inputs()
-    tumor = list(ctx.option("tumor_groups", TUMOR_GROUPS))
-    exclusion = list(ctx.option("exclusion_groups", EXCLUSION_GROUPS))
+    tumor = list(ctx.option("tumor_groups"))
+    exclusion = list(ctx.option("exclusion_groups"))
     labels, stages = _labels(inputs)
     xmls = {p.stem: p for p, _ in inputs if p.suffix.lower() == ".xml"}
     slides = [(p, s) for p, s in inputs if p.suffix.lower() in (".tif", ".tiff")
@@ -109,3 +108,17 @@ def standardize(ctx: Context) -> Result:
                  "patient_stages": PN_STAGES,
                  "annotation_classes": {"Tumor": tumor, "Exclusion": exclusion}}
     return Result(rows, class_map)
+
+
+STANDARDIZER = Standardizer(
+    name="camelyon",
+    summary="WSIs are hard-linked whole into `images/` (no copy, no re-encoding); ASAP XML lesion "
+            "annotations become GeoJSON in `annotations/`; slide labels, CAMELYON17 pN stages and centers go "
+            "into the manifest",
+    options={
+        "tumor_groups": Option("ASAP annotation groups classified `Tumor`", default=TUMOR_GROUPS),
+        "exclusion_groups": Option("ASAP annotation groups classified `Exclusion`", default=EXCLUSION_GROUPS),
+        **INPUT_OPTIONS,
+    },
+    run=standardize,
+)

@@ -6,11 +6,10 @@ left in the file: readers take the first 3 channels).
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import StandardizeError
 from .base import Context, Result, is_image, part_path, split_from_path, write_png
 from .nuclei_mat import load_mat
+from .spec import INPUT_OPTIONS, Standardizer
 
 CLASSES = {0: "background", 1: "other", 2: "inflammatory", 3: "healthy epithelial",
            4: "dysplastic/malignant epithelial", 5: "fibroblast", 6: "muscle", 7: "endothelial"}
@@ -18,6 +17,8 @@ HOVERNET_MERGE = {"3 epithelial": [3, 4], "4 spindle-shaped": [5, 6, 7]}
 
 
 def standardize(ctx: Context) -> Result:
+    import numpy as np  # heavy: imported when a dataset is standardized, not with the catalog
+
     inputs = ctx.inputs()
     labels = {(split_from_path(part_path(ctx, p)[:-1]), p.stem): p for p, _ in inputs if p.suffix.lower() == ".mat"}
     images = [(p, s) for p, s in inputs if is_image(p) and "overlay" not in {q.lower() for q in part_path(ctx, p)}]
@@ -41,3 +42,11 @@ def standardize(ctx: Context) -> Result:
     if not rows:
         raise StandardizeError(f"no CoNSeP image/label pairs (Images/*.png + Labels/*.mat) for {ctx.paths.id}.")
     return Result(rows, {"mask_values": {str(k): v for k, v in CLASSES.items()}, "hovernet_merge": HOVERNET_MERGE})
+
+
+STANDARDIZER = Standardizer(
+    name="consep",
+    summary="`.mat` instance and type maps become masks",
+    options=INPUT_OPTIONS,
+    run=standardize,
+)

@@ -2,13 +2,7 @@
 
 Works straight from archives (extracted once, straight into images/) or from folders in raw/
 (hard-linked into images/). An image at images/<root...>/<class>/<file> gets label <class> and
-split <root> (its last folder name), unless options map them.
-
-Options:
-  splits:  {<root folder name or path>: <split> | null}   rename roots; null leaves a root out
-  split:   the split of images that sit directly in class folders (default: none)
-  classes: [names...] (label order) or {<folder>: <label>}  (default: sorted folder names)
-  read_sizes: true   read width/height from each image header
+split <root> (its last folder name), unless options (declared at the end) map them.
 """
 from __future__ import annotations
 
@@ -20,6 +14,7 @@ from .. import archives
 from ..errors import StandardizeError
 from .base import Context, Result, is_image, walk_paths
 from .media import image_size
+from .spec import ARCHIVE_LIMITS, Option, Standardizer
 
 
 def _bring_into_images(ctx: Context) -> dict[str, str]:
@@ -100,9 +95,27 @@ def standardize(ctx: Context) -> Result:
                                "folder-per-class expects <root>/<class>/<image> in the raw files.")
     mapping, labels = _label_names(set(folders), ctx.option("classes"))
     rows["label"] = [mapping[f] for f in folders]
-    if ctx.option("read_sizes", True):
+    if ctx.option("read_sizes"):
         sizes = [image_size(ctx.paths.base / p) or (None, None)
                  for p in ctx.track(rows["image"], len(rows["image"]), "reading image sizes")]
         rows["width"], rows["height"] = [s[0] for s in sizes], [s[1] for s in sizes]
     return Result(rows, {"labels": labels, "folders": {f: mapping[f] for f in sorted(set(folders))}},
                   {"skipped_images": skipped})
+
+
+STANDARDIZER = Standardizer(
+    name="folder-per-class",
+    summary="class folders become `images/` entries with their class as `label` and their root folder as `split`",
+    options={
+        "splits": Option("`{<root folder name or path>: <split>}`; a value of `null` leaves that root out",
+                         default_text="each root folder's name is its split"),
+        "split": Option("the split of images whose class folders are at the top (no root folder)"),
+        "classes": Option("a list (the label order) or `{folder: label}` to rename",
+                          default_text="the sorted folder names"),
+        "read_sizes": Option("read every image's width and height from its header", default=True),
+        "root": Option("the published folder that holds the class folders (documents the layout; class "
+                       "folders are found by their depth, so it does not change the result)"),
+        "archive_limits": ARCHIVE_LIMITS,
+    },
+    run=standardize,
+)

@@ -2,8 +2,6 @@
 
 HER2 status comes from the ground-truth spreadsheet (`*.xlsx`; columns matched by name, case
 ignored); case 325 is left out by default, as the organisers advise.
-
-Options: exclude: [case ids] (default [325]; [] keeps every case).
 """
 from __future__ import annotations
 
@@ -14,6 +12,7 @@ from ..errors import StandardizeError
 from .base import Context, Result, part_path, split_from_path
 from .media import openslide_properties
 from .optional import require
+from .spec import INPUT_OPTIONS, Option, Standardizer
 
 LABELS = ["negative", "positive"]
 _POSITIVE = {"1", "positive", "pos", "her2+", "+", "true", "yes"}
@@ -56,7 +55,7 @@ def standardize(ctx: Context) -> Result:
     labels = {}
     for sheet in sheets:
         labels.update(read_labels(sheet))
-    excluded = {_case_id(c) for c in ctx.option("exclude", [325])}
+    excluded = {_case_id(c) for c in ctx.option("exclude")}
     slides = [(p, s) for p, s in inputs if p.suffix.lower() == ".mrxs"]
     if not slides:
         raise StandardizeError(f"no MIRAX slides (.mrxs) found for {ctx.paths.id}.")
@@ -73,3 +72,14 @@ def standardize(ctx: Context) -> Result:
                      "image": ctx.rel(image), "label": labels.get(case), "slide_id": path.stem,
                      "patient_id": case, "source": source, **info})
     return Result(rows, {"labels": LABELS, "excluded_cases": sorted(excluded)})
+
+
+STANDARDIZER = Standardizer(
+    name="herohe",
+    summary="MIRAX slides kept whole; HER2 labels from the ground-truth spreadsheet (case 325 excluded)",
+    options={
+        "exclude": Option("case ids left out (`[]` keeps every case)", default=(325,)),
+        **INPUT_OPTIONS,
+    },
+    run=standardize,
+)

@@ -3,11 +3,10 @@
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import StandardizeError
 from .base import Context, Result, is_image, part_path, write_png
 from .nuclei_mat import load_mat, type_map_from_instances
+from .spec import INPUT_OPTIONS, Standardizer
 
 CLASSES = {0: "background", 1: "neutrophil", 2: "epithelial", 3: "lymphocyte", 4: "plasma", 5: "eosinophil",
            6: "connective"}
@@ -24,6 +23,8 @@ def _info(inputs) -> dict[str, dict]:
 
 
 def standardize(ctx: Context) -> Result:
+    import numpy as np  # heavy: imported when a dataset is standardized, not with the catalog
+
     inputs = ctx.inputs()
     info = _info(inputs)
     labels = {p.stem: p for p, _ in inputs if p.suffix.lower() == ".mat"}
@@ -46,3 +47,11 @@ def standardize(ctx: Context) -> Result:
                      "width": int(inst.shape[1]), "height": int(inst.shape[0]),
                      "nuclei": int(np.asarray(mat.get("id", [])).size)})
     return Result(rows, {"mask_values": {str(k): v for k, v in CLASSES.items()}, "magnification": "20x"})
+
+
+STANDARDIZER = Standardizer(
+    name="lizard",
+    summary="`.mat` instance maps and classes become masks",
+    options=INPUT_OPTIONS,
+    run=standardize,
+)

@@ -10,6 +10,7 @@ from ..annotations.raster import instance_mask
 from ..errors import StandardizeError
 from .base import Context, Result, is_image, part_path, split_from_path, write_png
 from .media import image_size
+from .spec import INPUT_OPTIONS, Standardizer
 
 NUCLEUS = "Nucleus"
 
@@ -40,3 +41,11 @@ def standardize(ctx: Context) -> Result:
                      "source": source, "width": width, "height": height, "nuclei": int(instances.max())})
     return Result(rows, {"mask_values": {"0": "background", "1": "nucleus"},
                          "instance_mask": "0 background, 1..N nuclei in XML order"})
+
+
+STANDARDIZER = Standardizer(
+    name="monuseg",
+    summary="Aperio XML nuclei become GeoJSON and instance masks",
+    options=INPUT_OPTIONS,
+    run=standardize,
+)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import StandardizeError
 from .optional import require
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def load_mat(path: Path) -> dict:
@@ -20,6 +22,8 @@ def load_mat(path: Path) -> dict:
 
 def type_map_from_instances(inst_map: np.ndarray, ids: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Per-pixel classes from an instance map and explicit (id, class) pairs (Lizard)."""
+    import numpy as np  # heavy: imported when a dataset is standardized, not with the catalog
+
     ids, classes = np.asarray(ids).reshape(-1).astype(np.int64), np.asarray(classes).reshape(-1).astype(np.int64)
     lookup = np.zeros(int(max(inst_map.max(), ids.max(initial=0))) + 1, dtype=np.uint8)
     lookup[ids] = classes

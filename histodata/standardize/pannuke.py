@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-import numpy as np
-
 from ..errors import StandardizeError
 from .base import Context, Result, part_path
+from .spec import INPUT_OPTIONS, Standardizer
 
 CHANNELS = {0: "neoplastic", 1: "inflammatory", 2: "connective", 3: "dead", 4: "epithelial", 5: "background"}
 _FOLD = re.compile(r"fold\s*_?(\d+)", re.I)
@@ -26,6 +25,8 @@ def _fold_of(parts: tuple[str, ...]) -> str | None:
 
 
 def standardize(ctx: Context) -> Result:
+    import numpy as np  # heavy: imported when a dataset is standardized, not with the catalog
+
     folds: dict[str, dict] = defaultdict(dict)
     for path, source in ctx.inputs():
         if path.suffix.lower() == ".npy" and path.stem.lower() in ("images", "masks", "types"):
@@ -54,3 +55,11 @@ def standardize(ctx: Context) -> Result:
         raise StandardizeError(f"no PanNuke fold arrays (Fold N/images/foldN/images.npy) for {ctx.paths.id}.")
     return Result(dict(columns), {"mask_channels": {str(k): v for k, v in CHANNELS.items()},
                                   "mask_layout": "(256, 256, 6): channels 0-4 instance ids per class, 5 background"})
+
+
+STANDARDIZER = Standardizer(
+    name="pannuke",
+    summary="fold arrays kept as arrays; images, instance masks per channel, tissue types",
+    options=INPUT_OPTIONS,
+    run=standardize,
+)

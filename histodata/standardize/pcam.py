@@ -3,18 +3,15 @@
 The manifest points into them: `image` is the x file, `image_key` its dataset ("x") and `index`
 the row; labels come from the y file (1 = tumour in the central 32x32 px); slide ids from the
 meta CSV's `wsi` column when present.
-
-Options: splits: {train|valid|test: <split name>}.
 """
 from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from ..errors import StandardizeError
 from .base import Context, Result
 from .optional import require
+from .spec import INPUT_OPTIONS, Option, Standardizer
 
 _FILE = re.compile(r"camelyonpatch_level_2_split_(train|valid|test)_(x|y|meta)\.(h5|csv)$", re.I)
 LABELS = ["normal", "tumor"]
@@ -28,6 +25,8 @@ def _read_meta(path):
 
 
 def standardize(ctx: Context) -> Result:
+    import numpy as np  # heavy: imported when a dataset is standardized, not with the catalog
+
     h5py = require("h5py", "hdf5")
     files: dict[tuple[str, str], tuple] = {}
     for path, source in ctx.inputs():
@@ -61,3 +60,15 @@ def standardize(ctx: Context) -> Result:
         raise StandardizeError(f"no PCam x files (camelyonpatch_level_2_split_*_x.h5[.gz]) for {ctx.paths.id}.")
     columns["width"], columns["height"] = [int(width)] * len(columns["index"]), [int(height)] * len(columns["index"])
     return Result(columns, {"labels": LABELS, "label_meaning": "tumor: the central 32x32 px contain tumour"})
+
+
+STANDARDIZER = Standardizer(
+    name="pcam",
+    summary="HDF5 arrays kept as arrays; the manifest points into them (file + index)",
+    options={
+        "splits": Option("`{train|valid|test: <split name>}` to rename the published splits",
+                         default_text="the published names"),
+        **INPUT_OPTIONS,
+    },
+    run=standardize,
+)
