@@ -36,7 +36,8 @@ def record_ingest(entry, paths: DatasetPaths, ingest: manual.IngestReport, specs
     state = FetchState(time=when, expected=sorted(s.name for s in specs) or None, complete=complete,
                        sources=[LABEL])
     save_fetch(paths, new_files, state, entry_to_dict(entry))
-    report = FetchReport(entry.id, str(paths.raw), complete=complete, sources_used=[LABEL], ingest=ingest.to_dict())
+    report = FetchReport(entry.id, str(paths.raw), complete=complete, sources_used=[LABEL],
+                         ingest=ingest.to_dict())
     report.files = [FileOutcome.from_record(n, info, "adopted") for n, info in new_files.items()]
     return report
 

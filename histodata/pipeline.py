@@ -21,13 +21,13 @@ from .constants import offline
 from .errors import AccessError, BatchError, CredentialsError, DownloadError, HistodataError
 from .layout import DatasetPaths, dataset_paths
 from .record import DatasetRecord, FetchState, FileRecord, dataset_lock, now_iso, save_fetch
+from .redact import redact
 from .registry.loader import entry_to_dict, load_registry
 from .reports import FetchReport, FileOutcome, source_label
 from .sources.dispatch import download_remotes
 from .sources.resolve import access_error, candidate_sources, list_source, pinned_listing, select
 from .standardize import standardize_dataset
 from .state import complete_on_disk, is_present, reuse_unrecorded_files
-from .redact import redact
 from .transfer.progress import listing_status
 
 log = logging.getLogger(__name__)
@@ -116,8 +116,9 @@ def plan(job: Job, index: int, source, session) -> tuple[list[FileOutcome], str 
             remotes = list_source(job.entry, index, source, session)
     chosen = set(select([r.name for r in remotes], job.patterns))
     recorded = DatasetRecord.read(job.paths).files
-    return [FileOutcome(r.name, r.size, "present" if is_present(r, recorded.get(r.name), job.paths) else "planned",
-                        r.verified_by, label) for r in remotes if r.name in chosen], listed_from
+    present = {r.name for r in remotes if is_present(r, recorded.get(r.name), job.paths)}
+    return [FileOutcome(r.name, r.size, "present" if r.name in present else "planned", r.verified_by, label)
+            for r in remotes if r.name in chosen], listed_from
 
 
 def fetch_missing(job: Job, index: int, label: str, remotes, session, report: FetchReport) -> None:
@@ -131,12 +132,13 @@ def fetch_missing(job: Job, index: int, label: str, remotes, session, report: Fe
     reused, todo = reuse_unrecorded_files(todo, paths)
     done, error = download_remotes(todo, paths, session, job.workers, job.quiet) if todo else ([], None)
     when = now_iso()
-    new_files = {remote.name: FileRecord.build(result.size, result.hashes, result.verified, remote.checksum_origin,
-                                               remote.source_kind, index, when)
+    new_files = {remote.name: FileRecord.build(result.size, result.hashes, result.verified,
+                                               remote.checksum_origin, remote.source_kind, index, when)
                  for remote, result in reused + done}
     all_files = {**recorded, **new_files}
     complete = all(r.name in all_files and paths.raw_file(r.name).is_file() for r in remotes)
-    state = FetchState(time=when, expected=sorted(r.name for r in remotes), complete=complete, sources=[label])
+    state = FetchState(time=when, expected=sorted(r.name for r in remotes), complete=complete,
+                       sources=[label])
     save_fetch(paths, new_files, state, entry_to_dict(job.entry))
     downloaded = {r.name for r, _ in done}
     report.files = [FileOutcome.from_record(r.name, all_files[r.name], "downloaded" if r.name in downloaded

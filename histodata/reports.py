@@ -24,8 +24,8 @@ class FileOutcome:
 
     @classmethod
     def from_record(cls, name: str, info: FileRecord, status: str) -> FileOutcome:
-        return cls(name, info.size, status, info.checksum_text, source_label(info.source_index, info.source_kind),
-                   info.sha256)
+        source = source_label(info.source_index, info.source_kind)
+        return cls(name, info.size, status, info.checksum_text, source, info.sha256)
 
     @property
     def unverified(self) -> bool:

@@ -17,7 +17,8 @@ from .transfer.hashing import check_file
 from .transfer.progress import TransferDisplay
 
 
-def verify(dataset_id: str, root=None, quiet: bool | None = None, files: list[str] | None = None) -> VerifyReport:
+def verify(dataset_id: str, root=None, quiet: bool | None = None,
+           files: list[str] | None = None) -> VerifyReport:
     """Re-hash the raw files against the record's sha256 and the registry's checksums, offline;
     `files`: glob patterns restricting the check (as `fetch --files`)."""
     paths = dataset_paths(dataset_id, root)

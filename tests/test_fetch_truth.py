@@ -3,13 +3,12 @@ or corrupt copy, `verify` against the registry's list, a dry run answered from p
 the network, and the `info` card's last line."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
 from emulators.entries import entry_yaml
 from emulators.zenodo import ZenodoEmulator
-from helpers import run_cli
+from helpers import md5, run_cli
 from servers.nginx import nginx  # noqa: F401 - the fixture
 
 import histodata
@@ -20,14 +19,8 @@ GOOD, OTHER = b"slide-bytes" * 100, b"labels,1\n"
 
 
 @pytest.fixture
-def zen(monkeypatch):
-    with ZenodoEmulator() as emulator:
-        monkeypatch.setenv("HISTODATA_MIRRORS", emulator.mirrors())
-        yield emulator
-
-
-def md5(data: bytes) -> str:
-    return hashlib.md5(data).hexdigest()
+def zen(emulate):
+    return emulate(ZenodoEmulator())
 
 
 def gated_entry(extra_registry) -> None:
@@ -89,9 +82,11 @@ def test_a_dry_run_of_a_pinned_list_needs_no_network_and_says_so(zen, extra_regi
     monkeypatch.setenv("HISTODATA_RETRIES", "1")
     result = run_cli("fetch", "pinned-list", "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert "listed from the registry's pinned file list, without the network" in " ".join(result.stdout.split())
+    caption = " ".join(result.stdout.split())
+    assert "listed from the registry's pinned file list, without the network" in caption
     document = json.loads(run_cli("fetch", "pinned-list", "--dry-run", "--json").stdout)
-    assert document["listed_from"] == "registry" and [f["name"] for f in document["files"]] == ["a.zip", "b.csv"]
+    assert document["listed_from"] == "registry"
+    assert [f["name"] for f in document["files"]] == ["a.zip", "b.csv"]
     assert zen.server.requests == []                                # the provider was never asked
     offline = run_cli("fetch", "pinned-list", "--dry-run", env={"HISTODATA_OFFLINE": "1"})
     assert offline.returncode == 0, offline.stderr

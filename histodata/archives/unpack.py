@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import gzip
 import json
+import mmap
 import os
 import shutil
 import tarfile
@@ -19,8 +20,17 @@ from pathlib import Path
 
 from .. import constants
 from ..errors import HistodataError, UnsafeArchiveError
-from .members import _READ_ERRORS, Limits, Member, _members_of, _open_archive, _refuse, archive_stem, \
-    check_members, top_names
+from .members import (
+    _READ_ERRORS,
+    Limits,
+    Member,
+    _members_of,
+    _open_archive,
+    _refuse,
+    archive_stem,
+    check_members,
+    top_names,
+)
 
 MARKER_NAME = ".histodata-extracted.json"
 _COPY_CHUNK = 1 << 20
@@ -105,7 +115,6 @@ def _extract_zip(zf: zipfile.ZipFile, members: list[Member], tmp: Path) -> None:
         if resolved != real_root and not resolved.startswith(real_root + os.sep):
             raise _refuse(Path(zf.filename), member.name,
                           f"is a link that resolves outside the target through other links ({member.link!r})")
-    import mmap
 
     regular = [(i, d) for i, m, d in files if m.kind != "symlink"]
     if not regular:

@@ -19,7 +19,8 @@ def convert(args) -> int:
     features = read_annotations(source)
     write_geojson(features, args.output)
     kinds = Counter(f["geometry"]["type"] for f in features)
-    classes = Counter((f["properties"].get("classification") or {}).get("name", "unclassified") for f in features)
+    classes = Counter((f["properties"].get("classification") or {}).get("name", "unclassified")
+                      for f in features)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no objects"
     print(f"{source.name} ({kind}): {summary}; classes: "
           f"{', '.join(f'{c} ({n})' for c, n in sorted(classes.items())) or 'none'} -> {args.output}",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from ..constants import CHECKSUM_ALGORITHMS
 from ..console import emit_json
+from ..constants import CHECKSUM_ALGORITHMS
 from ..errors import HistodataError
 from ..redact import register_secret
 from ..transfer import download as download_url

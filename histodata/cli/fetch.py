@@ -34,8 +34,9 @@ def summary(report: FetchReport) -> str:
     adopted = sum(f.status == "adopted" for f in report.files)
     downloaded = sum(f.status == "downloaded" for f in report.files)
     arrived = (f"{adopted} file(s) adopted" if adopted else f"{downloaded} file(s) fetched")
-    return (f"{report.dataset}: {arrived} ({human_size(report.fetched_bytes)}), {len(report.files)} in place in "
-            f"{report.raw_dir}" + (" and standardized." if report.standardized else "."))
+    return (f"{report.dataset}: {arrived} ({human_size(report.fetched_bytes)}), "
+            f"{len(report.files)} in place in {report.raw_dir}"
+            + (" and standardized." if report.standardized else "."))
 
 
 def print_plan(report: FetchReport) -> None:

@@ -88,7 +88,8 @@ def add_data_commands(sub) -> None:
     p.add_argument("--size", type=int, help="expected size in bytes")
     p.add_argument("--header", action="append", metavar="'NAME: VALUE'",
                    help="extra request header, e.g. an Authorization (never printed or logged; repeatable)")
-    p.add_argument("--allow-html", action="store_true", help="accept an HTML answer (the file really is HTML)")
+    p.add_argument("--allow-html", action="store_true",
+                   help="accept an HTML answer (the file really is HTML)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(handler="download:download")

@@ -21,8 +21,8 @@ from ..constants import CHECKSUM_ALGORITHMS
 from ..standardize import catalog as standardizers
 from . import vocab
 from .kinds import KINDS
-from .vocab import license_restrictions  # noqa: F401  (part of the models' public names)
 from .search import total_bytes
+from .vocab import license_restrictions  # noqa: F401  (part of the models' public names)
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"

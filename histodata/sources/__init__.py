@@ -10,6 +10,7 @@ import importlib
 
 from ..registry.kinds import KINDS
 
+
 def kind_module(kind: str):
     """The module that resolves sources of `kind`."""
     return importlib.import_module(f"histodata.sources.{KINDS[kind].module}")

@@ -3,10 +3,17 @@ the contract a kind's module follows (`Provider`), and the helpers kind modules 
 from __future__ import annotations
 
 import posixpath
+import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ..constants import CHECKSUM_ALGORITHMS
+from ..errors import ChecksumError, DownloadError, HTTPAccessError, HTTPStatusError
+from ..transfer import DownloadResult
+from ..transfer.hashing import check_file, normalize_checksums
+from ..transfer.retry import request_with_retries
 
 
 @dataclass
@@ -129,7 +136,6 @@ def _error_detail(response) -> str:
             return str(document["message"])[:200]
     except ValueError:
         pass
-    import re
 
     code = re.search(r"<Code>([^<]*)</Code>", text)
     message = re.search(r"<Message>([^<]*)</Message>", text)
@@ -145,9 +151,6 @@ def api_get(session, url: str, *, what: str, **kwargs):
     HTTPAccessError, which is also an AccessError (a permission problem). An empty 202 (a bot
     challenge, e.g. figshare's WAF) is refused rather than taken for a document.
     """
-    from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
-    from ..transfer.retry import request_with_retries
-
     response = request_with_retries(session, "GET", url, **kwargs)   # the session paces by rate limits
     status = response.status_code
     if status >= 400:
@@ -167,8 +170,6 @@ def api_get(session, url: str, *, what: str, **kwargs):
 
 def api_json(session, url: str, *, what: str, **kwargs):
     """`api_get` and parse JSON; a non-JSON answer is a DownloadError."""
-    from ..errors import DownloadError
-
     response = api_get(session, url, what=what, **kwargs)
     try:
         return response.json()
@@ -184,8 +185,6 @@ def remote_name(*parts: str | None) -> str:
     try:
         return safe_relative_path(joined)
     except ValueError:
-        from ..errors import DownloadError
-
         raise DownloadError(f"the server gave an unusable file name {joined!r}.") from None
 
 
@@ -194,12 +193,6 @@ def verify_local_file(path, remote: RemoteFile, *, url: str = "", resumed_from: 
     """Hash a file a kind module produced itself (a PNG made from a DSA crop, a member unzipped from
     Kaggle's storage answer) and check it against the remote's size and checksums, like the engine
     does for downloads. Returns a DownloadResult; on mismatch removes the file and raises ChecksumError."""
-    from pathlib import Path
-
-    from ..errors import ChecksumError
-    from ..transfer import DownloadResult
-    from ..transfer.hashing import check_file, normalize_checksums
-
     path = Path(path)
     expected = normalize_checksums(remote.checksums)
     check = check_file(path, expected, remote.size)
@@ -216,7 +209,6 @@ def parallel_map(function, items: list, workers: int = 8) -> list:
     API request per item (Girder item files, grand-challenge images)."""
     if len(items) <= 1:
         return [function(item) for item in items]
-    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
         return list(pool.map(function, items))

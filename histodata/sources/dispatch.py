@@ -53,7 +53,8 @@ def download_with_kinds(pairs: list[tuple[RemoteFile, object]], session, quiet):
             return err
 
     done, errors = [], []
-    for (remote, _), outcome in zip(pairs, parallel_map(one, pairs, workers=KIND_DOWNLOAD_WORKERS), strict=True):
+    outcomes = parallel_map(one, pairs, workers=KIND_DOWNLOAD_WORKERS)
+    for (remote, _), outcome in zip(pairs, outcomes, strict=True):
         if isinstance(outcome, HistodataError):
             errors.append(outcome)
         else:

@@ -25,8 +25,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlencode
 
 from ..errors import DownloadError
-from .base import RemoteFile, remote_name, verify_local_file
 from ..transfer import download as engine_download
+from .base import RemoteFile, remote_name, verify_local_file
 
 BCSS_KEY_LENGTH = 12          # BCSS matches ROIs to slides by the first 12 characters (TCGA-XX-XXXX)
 
@@ -140,7 +140,7 @@ def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
 
 def _save_as_png(encoded: Path, target: Path) -> None:
     """Decode the server's image and write PNG atomically; PNG bytes are kept as they are."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # heavy: imported on first use
 
     with open(encoded, "rb") as handle:
         is_png = handle.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -26,6 +26,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit
 import requests
 
 from ..errors import AccessError, DownloadError
+from ..http import new_session
+from ..transfer import download as engine_download
 from ..transfer.retry import (
     RetryableError,
     RetryPolicy,
@@ -35,8 +37,6 @@ from ..transfer.retry import (
     status_is_retryable,
 )
 from .base import RemoteFile, apply_pinned, remote_name
-from ..http import new_session
-from ..transfer import download as engine_download
 
 log = logging.getLogger(__name__)
 

@@ -9,19 +9,19 @@ Registry fields: `api_url` and one of `folder`, `item`, `path` (`/collection/<na
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
 import girder_client
-import json
 
 from .. import credentials
 from ..constants import CHECKSUM_ALGORITHMS
 from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..redact import register_secret
 from ..transfer.retry import request_with_retries
-from .base import RemoteFile, apply_pinned, parallel_map, remote_name
 from . import dsa
+from .base import RemoteFile, apply_pinned, parallel_map, remote_name
 
 log = logging.getLogger(__name__)
 

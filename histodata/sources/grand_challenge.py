@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import posixpath
 import re
-from urllib.parse import unquote, urlencode, urlsplit
 from collections import Counter
+from urllib.parse import unquote, urlencode, urlsplit
 
 from .. import credentials
 from ..errors import DownloadError, HTTPAccessError, HTTPStatusError

@@ -15,18 +15,18 @@ Registry fields: `competition` (slug) or `dataset` (`owner/slug`), optional `ver
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 import os
 import shutil
 import zipfile
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 from .. import credentials
 from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
-from ..transfer.retry import request_with_retries
-from .base import RemoteFile, apply_pinned, remote_name, verify_local_file
 from ..http import new_session
 from ..transfer import download as engine_download
+from ..transfer.retry import request_with_retries
+from .base import RemoteFile, apply_pinned, remote_name, verify_local_file
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import AccessError, HistodataError
-from .base import RemoteFile
-from ..transfer.progress import TransferDisplay
 from ..transfer.hashing import check_file
+from ..transfer.progress import TransferDisplay
+from .base import RemoteFile
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,7 @@ Checksums: an ETag is an md5 only for single-part uploads (32 hex digits); a mul
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus
 
 from ..errors import DownloadError
 from .base import RemoteFile, api_get, remote_name
@@ -81,7 +80,7 @@ def decoded_keys(obj: dict, page: dict) -> dict:
 
 
 def parse_xml(content: bytes):
-    from defusedxml import ElementTree
+    from defusedxml import ElementTree  # heavy: imported on first use
 
     try:
         return ElementTree.fromstring(content)

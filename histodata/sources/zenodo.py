@@ -12,9 +12,8 @@ import re
 from urllib.parse import quote, urlparse
 
 from .. import constants
-from ..errors import DownloadError, HTTPStatusError
+from ..errors import AccessError, DownloadError, HTTPStatusError
 from .base import RemoteFile, api_json, checksum_name, remote_name
-from ..errors import AccessError
 
 SITE = "https://zenodo.org"
 API = f"{SITE}/api"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import Counter
 from pathlib import PurePosixPath
 
 from .. import archives
@@ -58,8 +59,6 @@ def _label_names(folders: set[str], classes) -> tuple[dict[str, str], list[str]]
 
 def _class_depth(found: list[str]) -> int:
     """How deep the images in class folders are: the most common depth (at least 2)."""
-    from collections import Counter
-
     depths = Counter(p.count("/") + 1 for p in found if "/" in p)
     return max(depths.items(), key=lambda item: (item[1], -item[0]))[0] if depths else 2
 

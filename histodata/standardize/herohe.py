@@ -31,7 +31,7 @@ def _column(columns, *words: str):
 
 def read_labels(path: Path) -> dict[str, str]:
     """case id -> 'positive' / 'negative' from the ground-truth spreadsheet."""
-    import pandas as pd
+    import pandas as pd  # heavy: imported on first use
 
     require("openpyxl", "excel")
     frame = pd.read_excel(path)

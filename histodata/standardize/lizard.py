@@ -13,7 +13,7 @@ CLASSES = {0: "background", 1: "neutrophil", 2: "epithelial", 3: "lymphocyte", 4
 
 
 def _info(inputs) -> dict[str, dict]:
-    import pandas as pd
+    import pandas as pd  # heavy: imported on first use
 
     path = next((p for p, _ in inputs if p.name.lower() == "info.csv"), None)
     if path is None:

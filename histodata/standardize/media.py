@@ -14,7 +14,7 @@ def image_size(path: Path) -> tuple[int, int] | None:
     if path.suffix.lower() in TIFF_SUFFIXES:
         info = tiff_properties(path)
         return (info["width"], info["height"]) if info else None
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # heavy: imported on first use
 
     try:
         with Image.open(path) as image:
@@ -39,7 +39,7 @@ def _tiff_mpp(page) -> float | None:
 
 def tiff_properties(path: Path) -> dict | None:
     """width, height, mpp and magnification of a TIFF-family slide (level 0), from its tags."""
-    import tifffile
+    import tifffile  # heavy: imported on first use
 
     try:
         with tifffile.TiffFile(path) as tif:
@@ -61,7 +61,7 @@ def tiff_properties(path: Path) -> dict | None:
 def openslide_properties(path: Path) -> dict | None:
     """width, height, mpp and magnification through OpenSlide (MIRAX), if installed and readable."""
     try:
-        import openslide
+        import openslide  # heavy: imported on first use
     except ImportError:
         return None
     try:

@@ -18,7 +18,7 @@ LABELS = ["normal", "tumor"]
 
 
 def _read_meta(path):
-    import pandas as pd
+    import pandas as pd  # heavy: imported on first use
 
     frame = pd.read_csv(path)
     return frame["wsi"].astype(str).tolist() if "wsi" in frame.columns else None

@@ -85,6 +85,7 @@ def listing_status(label: str, quiet: bool | None):
 
 
 def _rich_progress():
+    # heavy: rich, imported on first use
     from rich.console import Console
     from rich.progress import (
         BarColumn,
