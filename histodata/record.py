@@ -52,7 +52,8 @@ class FileRecord:
     @classmethod
     def from_dict(cls, data: dict) -> FileRecord:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**{"size": 0, "sha256": "", **known})
+        sha256 = known.get("sha256") or (data.get("hashes") or {}).get("sha256") or ""
+        return cls(**{"size": 0, **known, "sha256": sha256})
 
     @property
     def checksum_text(self) -> str:
@@ -96,6 +97,8 @@ class DatasetRecord:
     def read(cls, paths: DatasetPaths) -> DatasetRecord:
         data = read_record(paths)
         files = data.pop("files", None) or {}
+        if isinstance(files, list):          # a hand-written record may list its files
+            files = {f.get("name"): f for f in files if isinstance(f, dict)}
         fetch = data.pop("fetch", None)
         return cls(entry=data.pop("entry", None) or {},
                    files={name: FileRecord.from_dict(info) for name, info in files.items()},

@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..layout import LAYOUT_VERSION, DatasetPaths, read_record, write_record
+from ..layout import LAYOUT_VERSION, DatasetPaths
+from ..record import DatasetRecord
 from .base import Context, manifest_frame, walk_files, write_manifest
 from .catalog import CATALOG, NAMES, get
 
@@ -74,12 +75,13 @@ def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = No
     name, options = _standardize_block(entry)
     standardizer = get(name, options)
     fingerprint = _fingerprint(name, options, paths)
-    previous = read_record(paths).get("standardized") or {}
+    record = DatasetRecord.read(paths)
+    previous = record.standardized
     if previous.get("fingerprint") == fingerprint and paths.manifest.exists():
         return StandardizeReport(paths.id, name, previous.get("samples", 0), False, str(paths.manifest),
                                  previous.get("splits", {}), previous.get("class_map", {}))
     started = time.monotonic()
-    context = Context(entry=entry, paths=paths, options=options, record=read_record(paths),
+    context = Context(entry=entry, paths=paths, options=options, record=record,
                       standardizer=standardizer, quiet=quiet)
     result = standardizer.run(context)
     frame = manifest_frame(result.manifest)
@@ -91,8 +93,8 @@ def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = No
             "class_map": result.class_map, "samples": len(frame), "splits": splits, "labels": labels,
             "columns": list(frame.columns), **result.details,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": seconds}
-    record = read_record(paths)   # re-read: merge, never clobber the fetch's parts
-    record["standardized"] = part
-    write_record(paths, record)
+    record = DatasetRecord.read(paths)   # re-read: merge, never clobber the fetch's parts
+    record.standardized = part
+    record.write(paths)
     return StandardizeReport(paths.id, name, len(frame), True, str(paths.manifest), splits, result.class_map,
                              seconds)

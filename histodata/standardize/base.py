@@ -10,6 +10,7 @@ from typing import Any, Iterable, Iterator
 from .. import archives
 from ..errors import StandardizeError
 from ..layout import DatasetPaths
+from ..record import DatasetRecord
 from .spec import Standardizer
 
 MANIFEST_COLUMNS = ["sample_id", "split", "image", "label", "mask", "annotation", "slide_id", "patient_id",
@@ -40,7 +41,7 @@ class Context:
     entry: Any
     paths: DatasetPaths
     options: dict
-    record: dict
+    record: DatasetRecord
     standardizer: Standardizer
     quiet: bool | None = None
 
@@ -70,13 +71,8 @@ class Context:
     # ------------------------------------------------------------------ raw files
     def sha256_of(self, raw_name: str) -> str | None:
         """The verified sha256 of a raw file, from the dataset record when the fetch wrote it."""
-        files = self.record.get("files") or {}
-        if isinstance(files, list):
-            files = {f.get("name"): f for f in files if isinstance(f, dict)}
-        info = files.get(raw_name) if isinstance(files, dict) else None
-        if isinstance(info, dict):
-            return info.get("sha256") or (info.get("hashes") or {}).get("sha256")
-        return None
+        info = self.record.files.get(raw_name)
+        return (info.sha256 or None) if info else None
 
     def extract(self, archive: Path, target: Path, wrap_loose: bool = False) -> archives.Extraction:
         """Extract a raw archive once into `target` (safe; idempotent through a marker)."""
@@ -139,14 +135,14 @@ class Context:
         if quiet or (total is not None and total < 50):
             yield from items
             return
-        from rich.progress import track
+        from rich.progress import track  # heavy: imported on first use
 
         yield from track(items, total=total, description=description, transient=True,
                          console=_stderr_console())
 
 
 def _stderr_console():
-    from rich.console import Console
+    from rich.console import Console  # heavy: imported on first use
 
     return Console(stderr=True)
 
@@ -197,7 +193,7 @@ def find_one(candidates: Iterable[tuple[Path, str]], *names: str) -> tuple[Path,
 
 def manifest_frame(columns: Any):
     """A manifest DataFrame with every standard column, in order, with stable dtypes."""
-    import pandas as pd
+    import pandas as pd  # heavy: imported on first use
 
     frame = columns if isinstance(columns, pd.DataFrame) else pd.DataFrame(columns)
     for column in MANIFEST_COLUMNS:
@@ -228,8 +224,8 @@ def write_manifest(frame, path: Path) -> None:
 
 def write_png(array, path: Path) -> Path:
     """Write a label mask losslessly: 8-bit PNG, or 16-bit PNG for ids above 255."""
-    import numpy as np
-    from PIL import Image
+    import numpy as np  # heavy: imported on first use
+    from PIL import Image  # heavy: imported on first use
 
     array = np.asarray(array)
     if array.size and (array.min() < 0 or array.max() > 65535):

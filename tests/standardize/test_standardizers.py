@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from helpers import run_cli, write_entry
 from histodata.errors import StandardizeError
 from histodata.layout import dataset_paths
+from histodata.record import DatasetRecord
 from histodata.registry.models import Entry, Standardize
 from histodata.standardize import CATALOG, STANDARDIZERS, catalog, standardize_dataset
 from histodata.standardize.spec import Option, Standardizer
@@ -75,10 +76,10 @@ def test_every_option_the_code_reads_is_declared():
 def test_reading_an_undeclared_option_is_a_bug_not_a_silent_none(tmp_path):
     from histodata.standardize.base import Context
 
-    ctx = Context(entry={}, paths=dataset_paths("x"), options={"read-sizes": False}, record={},
+    ctx = Context(entry={}, paths=dataset_paths("x"), options={"read-sizes": False}, record=DatasetRecord(),
                   standardizer=CATALOG["folder-per-class"])
     assert ctx.option("read_sizes") is False and ctx.option("classes") is None
-    assert Context(entry={}, paths=dataset_paths("x"), options={}, record={},
+    assert Context(entry={}, paths=dataset_paths("x"), options={}, record=DatasetRecord(),
                    standardizer=CATALOG["herohe"]).option("exclude") == (325,)
     with pytest.raises(StandardizeError, match="reads option 'splitz', which it does not declare"):
         ctx.option("splitz")
