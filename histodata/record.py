@@ -6,7 +6,7 @@
 
 `files` holds one `FileRecord` per verified raw file, `fetch` the last fetch's `FetchState`,
 `entry` a snapshot of the registry entry it was fetched with; `standardized` belongs to the
-standardizer and other parts are kept as they are. One writer at a time: `dataset_lock`.
+standardizer; what a process did not change is written back as it was read. One writer at a time: `dataset_lock`.
 """
 from __future__ import annotations
 
@@ -85,32 +85,38 @@ class FetchState:
 
 @dataclass
 class DatasetRecord:
-    """The parts of dataset.json; `other` keeps parts written by others (e.g. the layout version)."""
+    """The parts of dataset.json, typed. Writing changes only what this process changed: the parts
+    and files it did not touch are written back exactly as they were read."""
 
     entry: dict = field(default_factory=dict)
     files: dict[str, FileRecord] = field(default_factory=dict)
     fetch: FetchState | None = None
     standardized: dict = field(default_factory=dict)
-    other: dict[str, Any] = field(default_factory=dict)
+    read_as: dict = field(default_factory=dict, repr=False)     # the document as it was read
+    changed: set[str] = field(default_factory=set, repr=False)  # parts and file names set since
 
     @classmethod
     def read(cls, paths: DatasetPaths) -> DatasetRecord:
         data = read_record(paths)
-        files = data.pop("files", None) or {}
+        files = data.get("files") or {}
         if isinstance(files, list):          # a hand-written record may list its files
             files = {f.get("name"): f for f in files if isinstance(f, dict)}
-        fetch = data.pop("fetch", None)
-        return cls(entry=data.pop("entry", None) or {},
+        fetch = data.get("fetch")
+        return cls(entry=data.get("entry") or {},
                    files={name: FileRecord.from_dict(info) for name, info in files.items()},
                    fetch=FetchState.from_dict(fetch) if fetch else None,
-                   standardized=data.pop("standardized", None) or {}, other=data)
+                   standardized=data.get("standardized") or {}, read_as=data)
 
     def to_dict(self) -> dict:
-        document = {**self.other, "entry": self.entry,
-                    "files": {name: asdict(info) for name, info in self.files.items()}}
-        if self.fetch is not None:
+        document = dict(self.read_as)
+        if "entry" in self.changed:
+            document["entry"] = self.entry
+        new_files = {name: asdict(info) for name, info in self.files.items() if name in self.changed}
+        if new_files or "files" not in document:
+            document["files"] = {**(document.get("files") or {}), **new_files}
+        if "fetch" in self.changed and self.fetch is not None:
             document["fetch"] = asdict(self.fetch)
-        if self.standardized:
+        if "standardized" in self.changed:
             document["standardized"] = self.standardized
         return document
 
@@ -128,6 +134,12 @@ class DatasetRecord:
         self.files.update(new_files)
         state.sources = sorted({*self.sources_used, *state.sources})
         self.fetch = state
+        self.changed |= {"entry", "fetch", *new_files}
+
+    def set_standardized(self, part: dict) -> None:
+        """The standardizer's part (replaced whole)."""
+        self.standardized = part
+        self.changed.add("standardized")
 
 
 def save_fetch(paths: DatasetPaths, new_files: dict[str, FileRecord], state: FetchState,

@@ -94,7 +94,7 @@ def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = No
             "columns": list(frame.columns), **result.details,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": seconds}
     record = DatasetRecord.read(paths)   # re-read: merge, never clobber the fetch's parts
-    record.standardized = part
+    record.set_standardized(part)
     record.write(paths)
     return StandardizeReport(paths.id, name, len(frame), True, str(paths.manifest), splits, result.class_map,
                              seconds)
