@@ -6,7 +6,8 @@
 
 `files` holds one `FileRecord` per verified raw file, `fetch` the last fetch's `FetchState`,
 `entry` a snapshot of the registry entry it was fetched with; `standardized` belongs to the
-standardizer; what a process did not change is written back as it was read. One writer at a time: `dataset_lock`.
+standardizer; what a process did not change is written back as it was read. One writer at a
+time: `dataset_lock`.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import logging
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 from ._version import __version__
 from .layout import DatasetPaths, read_record, write_record
