@@ -50,7 +50,8 @@ def incomplete_adoption(entry_id: str, ingest: dict, report: FetchReport) -> Inc
     if ingest["mismatched"]:
         wrong = [f"{m['name']}: {m['reason']}" for m in ingest["mismatched"]]
         parts.append(f"{len(wrong)} not matching the registry ({manual.sample_names(wrong)})")
+    kept = f" The {len(report.files)} file(s) that matched are adopted and kept." if report.files else ""
     return IncompleteError(f"{entry_id} is not complete: of the files the registry lists, " + "; ".join(parts)
-                           + f". The {len(report.files)} file(s) that matched are adopted and kept.",
+                           + "." + kept,
                            f"Download the missing or damaged files again and rerun "
                            f"`histodata fetch {entry_id} --from DIR`.", report=report)

@@ -176,12 +176,20 @@ def finish(job: Job, report: FetchReport) -> None:
     if not job.standardize or job.entry.standardize is None:
         return
     if not report.complete:
-        report.standardize_note = "skipped: only part of the dataset is on disk (run without --files)"
+        report.standardize_note = "skipped: " + incomplete_reason(job, report)
         log.info("Standardization %s.", report.standardize_note)
         return
     with dataset_lock(job.paths):   # images/, the manifest and the record: one process at a time
         standardize_dataset(job.entry, job.paths, quiet=job.quiet)
     report.standardized = True
+
+
+def incomplete_reason(job: Job, report: FetchReport) -> str:
+    if job.patterns:
+        return "only part of the dataset is on disk (run without --files)"
+    if report.ingest is not None:
+        return "files of the registry's list are missing or do not match"
+    return "not every file of the source is on disk"
 
 
 def is_permission_problem(error: BaseException | None) -> bool:
