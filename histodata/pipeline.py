@@ -115,7 +115,7 @@ def plan(job: Job, index: int, source, session) -> tuple[list[FileOutcome], str 
         with listing_status(label, job.quiet):
             remotes = list_source(job.entry, index, source, session)
     chosen = set(select([r.name for r in remotes], job.patterns))
-    recorded = DatasetRecord.read(job.paths).files
+    recorded = DatasetRecord.read(job.paths).intact_files()
     present = {r.name for r in remotes if is_present(r, recorded.get(r.name), job.paths)}
     return [FileOutcome(r.name, r.size, "present" if r.name in present else "planned", r.verified_by, label)
             for r in remotes if r.name in chosen], listed_from
@@ -126,10 +126,11 @@ def fetch_missing(job: Job, index: int, label: str, remotes, session, report: Fe
     raises the source's error (after recording the files that succeeded)."""
     paths = job.paths
     chosen = set(select([r.name for r in remotes], job.patterns))
-    recorded = DatasetRecord.read(paths).files
+    record = DatasetRecord.read(paths)
+    recorded = record.intact_files()
     selected = [r for r in remotes if r.name in chosen]
     todo = [r for r in selected if not is_present(r, recorded.get(r.name), paths)]
-    reused, todo = reuse_unrecorded_files(todo, paths)
+    reused, todo = reuse_unrecorded_files(todo, paths, record.damaged)
     done, error = download_remotes(todo, paths, session, job.workers, job.quiet) if todo else ([], None)
     when = now_iso()
     new_files = {remote.name: FileRecord.build(result.size, result.hashes, result.verified,

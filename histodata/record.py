@@ -92,6 +92,7 @@ class DatasetRecord:
     files: dict[str, FileRecord] = field(default_factory=dict)
     fetch: FetchState | None = None
     standardized: dict = field(default_factory=dict)
+    damaged: set[str] = field(default_factory=set)              # files `verify` found changed
     read_as: dict = field(default_factory=dict, repr=False)     # the document as it was read
     changed: set[str] = field(default_factory=set, repr=False)  # parts and file names set since
 
@@ -105,7 +106,8 @@ class DatasetRecord:
         return cls(entry=data.get("entry") or {},
                    files={name: FileRecord.from_dict(info) for name, info in files.items()},
                    fetch=FetchState.from_dict(fetch) if fetch else None,
-                   standardized=data.get("standardized") or {}, read_as=data)
+                   standardized=data.get("standardized") or {},
+                   damaged=set(data.get("damaged") or []), read_as=data)
 
     def to_dict(self) -> dict:
         document = dict(self.read_as)
@@ -118,6 +120,10 @@ class DatasetRecord:
             document["fetch"] = asdict(self.fetch)
         if "standardized" in self.changed:
             document["standardized"] = self.standardized
+        if "damaged" in self.changed:
+            document.pop("damaged", None)
+            if self.damaged:
+                document["damaged"] = sorted(self.damaged)
         return document
 
     def write(self, paths: DatasetPaths) -> None:
@@ -135,6 +141,17 @@ class DatasetRecord:
         state.sources = sorted({*self.sources_used, *state.sources})
         self.fetch = state
         self.changed |= {"entry", "fetch", *new_files}
+        if self.damaged & set(new_files):
+            self.set_damaged(self.damaged - set(new_files))
+
+    def set_damaged(self, names: set[str]) -> None:
+        """The recorded files whose bytes no longer match (found by `verify`): a fetch replaces them."""
+        self.damaged = set(names)
+        self.changed.add("damaged")
+
+    def intact_files(self) -> dict[str, FileRecord]:
+        """The recorded files not found damaged since."""
+        return {name: info for name, info in self.files.items() if name not in self.damaged}
 
     def set_standardized(self, part: dict) -> None:
         """The standardizer's part (replaced whole)."""

@@ -30,19 +30,24 @@ def complete_on_disk(record: DatasetRecord, entry_sources: list, paths: DatasetP
     if patterns and unmatched_patterns(expected, patterns):
         return None
     wanted = select(expected, patterns)
+    intact = record.intact_files()
     for name in wanted:
-        info = record.files.get(name)
+        info = intact.get(name)
         if info is None or not info.in_place(paths.raw_file(name)):
             return None
     return wanted
 
 
-def reuse_unrecorded_files(remotes: list[RemoteFile], paths: DatasetPaths):
+def reuse_unrecorded_files(remotes: list[RemoteFile], paths: DatasetPaths, damaged: set[str] = frozenset()):
     """Files already in raw/ but not in the record (a run interrupted before it could record them,
-    or files copied in): re-hash them locally and keep those that match. Returns (pairs of
-    remote and result for the kept ones, the remotes still to download)."""
+    or files copied in): re-hash them locally and keep those that match; files `verify` found
+    damaged are downloaded again. Returns (pairs of remote and result for the kept ones, the
+    remotes still to download)."""
     kept, rest = [], []
     for remote in remotes:
+        if remote.name in damaged:
+            rest.append(remote)
+            continue
         path = paths.raw_file(remote.name)
         size = path.stat().st_size if path.is_file() else None
         unknowable = remote.size is None and not remote.checksums

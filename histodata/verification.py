@@ -5,16 +5,20 @@ when it was fetched, and those the registry lists (a listed file that is absent 
 """
 from __future__ import annotations
 
+import logging
+
 from .constants import CHECKSUM_ALGORITHMS
 from .errors import HistodataError
 from .layout import DatasetPaths, dataset_paths
-from .record import DatasetRecord, FileRecord
+from .record import DatasetRecord, FileRecord, dataset_lock
 from .registry.loader import load_registry
 from .reports import VerifyOutcome, VerifyReport
 from .sources.manual import expected_specs
 from .sources.resolve import matches, select
 from .transfer.hashing import check_file
 from .transfer.progress import TransferDisplay
+
+log = logging.getLogger(__name__)
 
 
 def verify(dataset_id: str, root=None, quiet: bool | None = None,
@@ -40,7 +44,25 @@ def verify(dataset_id: str, root=None, quiet: bool | None = None,
             report.files.append(verify_file(paths, name, info, pins,
                                             progress=lambda n, h=handle: display.advance(h, n)))
             display.finish_file(handle)
+    remember_damage(paths, record, report)
     return report
+
+
+def remember_damage(paths: DatasetPaths, record: DatasetRecord, report: VerifyReport) -> None:
+    """Mark the recorded files whose bytes changed, so the next fetch downloads them again (a
+    same-size corruption passes the fetch's size check); clear marks of files that are ok again."""
+    checked = {f.name: f.status for f in report.files}
+    damaged = {name for name in record.files if checked.get(name) == "changed"}
+    damaged |= {name for name in record.damaged if name not in checked}
+    if damaged == record.damaged:
+        return
+    try:
+        with dataset_lock(paths):
+            current = DatasetRecord.read(paths)
+            current.set_damaged(damaged)
+            current.write(paths)
+    except OSError as err:   # a read-only copy: the report still says what is wrong
+        log.debug("cannot record the damaged files in %s: %s", paths.record, err)
 
 
 def registry_entry(dataset_id: str):

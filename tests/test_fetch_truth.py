@@ -92,6 +92,27 @@ def test_a_dry_run_of_a_pinned_list_needs_no_network_and_says_so(zen, extra_regi
     assert offline.returncode == 0, offline.stderr
 
 
+def test_fetch_repairs_what_verify_found_changed_even_at_the_same_size(zen, extra_registry):
+    files = {"tiles.zip": b"zip " * 5000, "labels.csv": b"id,label\n1,tumor\n"}
+    zen.add("7007", files)
+    extra_registry(entry_yaml("repairable", {"kind": "zenodo", "record": "7007"}))
+    assert run_cli("fetch", "repairable").returncode == 0
+    raw = dataset_paths("repairable").raw
+    damaged = bytearray(files["tiles.zip"])
+    damaged[10] ^= 1
+    (raw / "tiles.zip").write_bytes(bytes(damaged))                 # same size, other bytes
+    verify = run_cli("verify", "repairable")
+    assert verify.returncode == 1 and "changed: tiles.zip" in verify.stderr
+    repair = run_cli("fetch", "repairable", "--json")
+    assert repair.returncode == 0, repair.stderr
+    statuses = {f["name"]: f["status"] for f in json.loads(repair.stdout)["files"]}
+    assert statuses == {"tiles.zip": "downloaded", "labels.csv": "present"}
+    assert (raw / "tiles.zip").read_bytes() == files["tiles.zip"]
+    assert run_cli("verify", "repairable").returncode == 0
+    again = run_cli("fetch", "repairable")
+    assert again.returncode == 0 and "nothing to download" in again.stderr
+
+
 def test_the_info_card_ends_with_a_newline(extra_registry):
     for dataset_id in ("bach", "herohe", "camelyon16"):
         assert run_cli("info", dataset_id).stdout.endswith("\n")
