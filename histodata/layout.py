@@ -79,7 +79,7 @@ def read_record(paths: DatasetPaths) -> dict:
     """The dataset record, or {} when there is none yet."""
     try:
         return json.loads(paths.record.read_text())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return {}
 
 

@@ -26,7 +26,7 @@ from .registry.loader import entry_to_dict, load_registry
 from .reports import FetchReport, FileOutcome, source_label
 from .sources.dispatch import download_remotes
 from .sources.resolve import access_error, candidate_sources, list_source, pinned_listing, select
-from .standardize import standardize_dataset
+from .standardize import is_up_to_date, standardize_dataset
 from .state import complete_on_disk, is_present, reuse_unrecorded_files
 from .transfer.progress import listing_status
 
@@ -180,8 +180,9 @@ def finish(job: Job, report: FetchReport) -> None:
         report.standardize_note = "skipped: " + incomplete_reason(job, report)
         log.info("Standardization %s.", report.standardize_note)
         return
-    with dataset_lock(job.paths):   # images/, the manifest and the record: one process at a time
-        standardize_dataset(job.entry, job.paths, quiet=job.quiet)
+    if not is_up_to_date(job.entry, job.paths):     # nothing to write: no lock (a read-only copy)
+        with dataset_lock(job.paths):   # images/, the manifest and the record: one process at a time
+            standardize_dataset(job.entry, job.paths, quiet=job.quiet)
     report.standardized = True
 
 

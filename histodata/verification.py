@@ -61,7 +61,7 @@ def remember_damage(paths: DatasetPaths, record: DatasetRecord, report: VerifyRe
             current = DatasetRecord.read(paths)
             current.set_damaged(damaged)
             current.write(paths)
-    except OSError as err:   # a read-only copy: the report still says what is wrong
+    except (OSError, HistodataError) as err:   # a read-only copy: the report still says what is wrong
         log.debug("cannot record the damaged files in %s: %s", paths.record, err)
 
 

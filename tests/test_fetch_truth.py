@@ -113,6 +113,23 @@ def test_fetch_repairs_what_verify_found_changed_even_at_the_same_size(zen, extr
     assert again.returncode == 0 and "nothing to download" in again.stderr
 
 
+def test_a_complete_dataset_needs_no_write_and_an_unwritable_root_says_so(nginx, extra_registry, tmp_path):
+    (nginx.root / "one.bin").write_bytes(GOOD)
+    extra_registry(entry_yaml("done-set", {"kind": "http", "files": [
+        {"name": "one.bin", "url": nginx.url_for("one.bin"), "md5": md5(GOOD)}]}, standardize={"with": "raw"}))
+    assert run_cli("fetch", "done-set").returncode == 0
+    paths = dataset_paths("done-set")
+    paths.lock.unlink(missing_ok=True)
+    paths.lock.mkdir()                   # no lock can be taken there now, as on a read-only copy
+    again = run_cli("fetch", "done-set")
+    assert again.returncode == 0 and "nothing to download" in again.stderr, again.stderr
+    not_a_folder = tmp_path / "root-is-a-file"
+    not_a_folder.write_text("")
+    refused = run_cli("fetch", "done-set", "--root", str(not_a_folder))
+    assert refused.returncode == 1 and "cannot write in" in refused.stderr and "--root" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 def test_the_info_card_ends_with_a_newline(extra_registry):
     for dataset_id in ("bach", "herohe", "camelyon16"):
         assert run_cli("info", dataset_id).stdout.endswith("\n")

@@ -67,6 +67,14 @@ def _counts(frame) -> tuple[dict, dict]:
     return splits, labels
 
 
+def is_up_to_date(entry: Any, paths: DatasetPaths) -> bool:
+    """True when the layout was made from these raw files with this standardizer and options
+    (nothing to do, nothing to write: a read-only copy stays usable)."""
+    name, options = _standardize_block(entry)
+    previous = DatasetRecord.read(paths).standardized
+    return (previous.get("fingerprint") == _fingerprint(name, options, paths) and paths.manifest.exists())
+
+
 def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = None) -> StandardizeReport:
     """Turn `paths.raw` into the local layout with the entry's standardizer (idempotent).
 
