@@ -10,30 +10,37 @@ from . import constants
 _MIN_SECRET_LEN = 6
 _extra_secrets: set[str] = set()
 _QUERY_SECRET = re.compile(r"(?i)((?:access_token|token|key|api_key|apikey|signature|sig|x-amz-signature)=)[^&\s\"']+")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@:]+:[^\s/@]+@")   # scheme://user:password@
 _AUTH_VALUE = re.compile(r"(?i)((?:authorization|girder-token|x-api-key|cookie)[\"']?\s*[:=]\s*[\"']?)"
                          r"(?:(?:bearer|basic|token)\s+)?[^\s\"',}]+")
 
 REDACTED = "***"
 
 
+def forms(value: str | None) -> set[str]:
+    """A secret as written and as sent (stripped of the spaces a file or a variable may carry)."""
+    return {value, value.strip()} if value else set()
+
+
 def register_secret(value: str | None) -> None:
     """Remember a secret (e.g. a token read from a file) so it is redacted everywhere."""
-    if value and len(value) >= _MIN_SECRET_LEN:
-        _extra_secrets.add(value)
+    _extra_secrets.update(form for form in forms(value) if len(form) >= _MIN_SECRET_LEN)
 
 
 def known_secrets() -> list[str]:
-    secrets = {os.environ.get(name, "") for name in constants.SECRET_ENV_VARS}
+    secrets = {form for name in constants.SECRET_ENV_VARS for form in forms(os.environ.get(name))}
     secrets |= _extra_secrets
     return sorted((s for s in secrets if len(s) >= _MIN_SECRET_LEN), key=len, reverse=True)
 
 
 def redact(text: str) -> str:
-    """Replace known secrets, credential query parameters and auth header values with ***."""
+    """Replace known secrets, passwords in URLs, credential query parameters and auth header
+    values with ***."""
     if not text:
         return text
     for secret in known_secrets():
         text = text.replace(secret, REDACTED)
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + REDACTED + "@", text)
     text = _QUERY_SECRET.sub(lambda m: m.group(1) + REDACTED, text)
     return _AUTH_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
 

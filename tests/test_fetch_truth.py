@@ -113,10 +113,12 @@ def test_fetch_repairs_what_verify_found_changed_even_at_the_same_size(zen, extr
     assert again.returncode == 0 and "nothing to download" in again.stderr
 
 
-def test_a_complete_dataset_needs_no_write_and_an_unwritable_root_says_so(nginx, extra_registry, tmp_path):
+def test_a_complete_dataset_needs_no_write_and_an_unwritable_root_says_so(nginx, extra_registry,
+                                                                           tmp_path):
     (nginx.root / "one.bin").write_bytes(GOOD)
     extra_registry(entry_yaml("done-set", {"kind": "http", "files": [
-        {"name": "one.bin", "url": nginx.url_for("one.bin"), "md5": md5(GOOD)}]}, standardize={"with": "raw"}))
+        {"name": "one.bin", "url": nginx.url_for("one.bin"), "md5": md5(GOOD)}]},
+        standardize={"with": "raw"}))
     assert run_cli("fetch", "done-set").returncode == 0
     paths = dataset_paths("done-set")
     paths.lock.unlink(missing_ok=True)
