@@ -63,6 +63,30 @@ def test_an_incomplete_or_corrupt_copy_is_adopted_in_part_and_exits_non_zero(tmp
     assert run_cli("verify", "gated-set").returncode == 0
 
 
+def test_symlinked_files_and_folders_in_the_from_folder_are_adopted_as_real_files(tmp_path,
+                                                                                   extra_registry):
+    import shutil
+
+    gated_entry(extra_registry)
+    elsewhere, incoming = tmp_path / "elsewhere", tmp_path / "Downloads"
+    (elsewhere / "slides").mkdir(parents=True)
+    incoming.mkdir()
+    (elsewhere / "a.svs").write_bytes(GOOD)
+    (elsewhere / "slides" / "b.svs").write_bytes(GOOD)
+    (elsewhere / "labels.csv").write_bytes(OTHER)
+    (incoming / "a.svs").symlink_to(elsewhere / "a.svs")               # a linked file
+    (incoming / "slides").symlink_to(elsewhere / "slides")             # a linked folder
+    (incoming / "labels.csv").symlink_to(elsewhere / "labels.csv")
+    (incoming / "slides" / "loop").symlink_to(incoming)                # a link back into the tree
+    result = run_cli("fetch", "gated-set", "--from", str(incoming))
+    assert result.returncode == 0, result.stderr
+    raw = dataset_paths("gated-set").raw
+    assert not any(p.is_symlink() for p in raw.rglob("*"))
+    shutil.rmtree(incoming)                                           # deleting DIR loses nothing
+    assert (raw / "b.svs").read_bytes() == GOOD
+    assert run_cli("verify", "gated-set").returncode == 0
+
+
 def test_verify_counts_a_listed_file_that_failed_to_download_as_missing(nginx, extra_registry):
     (nginx.root / "one.bin").write_bytes(GOOD)
     extra_registry(entry_yaml("half", {"kind": "http", "files": [

@@ -115,8 +115,13 @@ class Folder:
 
     @classmethod
     def scan(cls, root: Path) -> Folder:
-        found = []
-        for folder, dirs, names in os.walk(root):
+        found, seen = [], set()
+        for folder, dirs, names in os.walk(root, followlinks=True):   # linked folders count too
+            real = os.path.realpath(folder)
+            if real in seen:                   # a link back into the tree: walked once
+                dirs[:] = []
+                continue
+            seen.add(real)
             dirs.sort()
             for name in sorted(names):
                 full = Path(folder) / name
@@ -263,6 +268,7 @@ def place(source: Path, target: Path) -> bool:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and os.path.samefile(source, target):
         return True
+    source = source.resolve()      # a symlink in DIR: adopt the file it names, never the link
     temporary = target.with_name(f".{target.name}.{os.getpid()}.adopt")
     temporary.unlink(missing_ok=True)
     try:
