@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import constants
-from .errors import UnsafeArchiveError
+from .errors import HistodataError, UnsafeArchiveError
 from .redact import redact
 
 LAYOUT_VERSION = 1
@@ -84,10 +84,35 @@ def read_record(paths: DatasetPaths) -> dict:
 
 
 def write_record(paths: DatasetPaths, record: dict) -> None:
-    """Write the record atomically; secrets are redacted from everything in it."""
+    """Write the record atomically and durably (file and folder synced before and after the
+    rename); secrets are redacted from everything in it. A failed write leaves the old record."""
     paths.base.mkdir(parents=True, exist_ok=True)
     record = {**record, "layout_version": LAYOUT_VERSION}
     text = redact(json.dumps(record, indent=2, ensure_ascii=False, default=str))
     tmp = paths.record.with_name(f".{RECORD_NAME}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, paths.record)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, paths.record)
+        sync_folder(paths.base)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise HistodataError(f"cannot write the dataset record {paths.record}: {err.strerror or err}.",
+                             "Free some space (or choose another --root) and run the same command again; "
+                             "verified files are kept.") from None
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (where the platform allows opening a folder)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

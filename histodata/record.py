@@ -54,7 +54,11 @@ class FileRecord:
     def from_dict(cls, data: dict) -> FileRecord:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         sha256 = known.get("sha256") or (data.get("hashes") or {}).get("sha256") or ""
-        return cls(**{"size": 0, **known, "sha256": sha256})
+        record = cls(**{"size": 0, **known, "sha256": sha256})
+        if not isinstance(record.size, int) or not isinstance(record.sha256, str) \
+                or not isinstance(record.verified, dict):
+            raise TypeError(f"a file's record has the wrong types ({data!r:.60})")
+        return record
 
     @property
     def checksum_text(self) -> str:
@@ -81,7 +85,11 @@ class FetchState:
 
     @classmethod
     def from_dict(cls, data: dict) -> FetchState:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+        state = cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+        expected_ok = state.expected is None or isinstance(state.expected, list)
+        if not expected_ok or not isinstance(state.sources, list):
+            raise TypeError(f"the fetch part has the wrong types ({data!r:.60})")
+        return state
 
 
 @dataclass
@@ -99,16 +107,22 @@ class DatasetRecord:
 
     @classmethod
     def read(cls, paths: DatasetPaths) -> DatasetRecord:
-        data = read_record(paths)
-        files = data.get("files") or {}
-        if isinstance(files, list):          # a hand-written record may list its files
-            files = {f.get("name"): f for f in files if isinstance(f, dict)}
-        fetch = data.get("fetch")
-        return cls(entry=data.get("entry") or {},
-                   files={name: FileRecord.from_dict(info) for name, info in files.items()},
-                   fetch=FetchState.from_dict(fetch) if fetch else None,
-                   standardized=data.get("standardized") or {},
-                   damaged=set(data.get("damaged") or []), read_as=data)
+        """The record; a damaged one (not JSON, or parts of the wrong type) is set aside with a
+        warning and the record starts anew: the next fetch re-verifies the files on disk."""
+        try:
+            data = read_record(paths)
+            files = data.get("files") or {}
+            if isinstance(files, list):          # a hand-written record may list its files
+                files = {f.get("name"): f for f in files if isinstance(f, dict)}
+            fetch = data.get("fetch")
+            return cls(entry=dict(data.get("entry") or {}),
+                       files={str(name): FileRecord.from_dict(info) for name, info in files.items()},
+                       fetch=FetchState.from_dict(fetch) if fetch else None,
+                       standardized=dict(data.get("standardized") or {}),
+                       damaged=set(data.get("damaged") or []), read_as=data)
+        except (ValueError, TypeError, AttributeError) as err:
+            set_aside(paths, err)
+            return cls()
 
     def to_dict(self) -> dict:
         document = dict(self.read_as)
@@ -158,6 +172,17 @@ class DatasetRecord:
         """The standardizer's part (replaced whole)."""
         self.standardized = part
         self.changed.add("standardized")
+
+
+def set_aside(paths: DatasetPaths, why: Exception) -> None:
+    """Keep a damaged record beside the new one (nothing is deleted) and say so."""
+    aside = paths.record.with_name(f"{paths.record.name}.damaged")
+    try:
+        paths.record.replace(aside)
+    except OSError:
+        aside = paths.record
+    log.warning("the dataset record %s is damaged (%s); starting a new one: a fetch re-verifies the files "
+                "on disk. The old record is kept as %s.", paths.record, str(why)[:100], aside.name)
 
 
 def save_fetch(paths: DatasetPaths, new_files: dict[str, FileRecord], state: FetchState,

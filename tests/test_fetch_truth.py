@@ -156,6 +156,29 @@ def test_a_complete_dataset_needs_no_write_and_an_unwritable_root_says_so(nginx,
     assert "Traceback" not in refused.stderr
 
 
+@pytest.mark.parametrize("damage", ["", "{\"files\": {\"one.bin\"", "null", "{\"files\": \"x\"}",
+                                    "{\"files\": {\"one.bin\": {\"size\": \"big\"}}}", "\udcff"])
+def test_a_damaged_record_is_set_aside_and_rebuilt_from_what_verifies_on_disk(damage, nginx,
+                                                                              extra_registry):
+    (nginx.root / "one.bin").write_bytes(GOOD)
+    extra_registry(entry_yaml("damaged-record", {"kind": "http", "files": [
+        {"name": "one.bin", "url": nginx.url_for("one.bin"), "md5": md5(GOOD)}]}))
+    assert run_cli("fetch", "damaged-record").returncode == 0
+    paths = dataset_paths("damaged-record")
+    paths.record.write_bytes(damage.encode("utf-8", "surrogateescape"))
+    listing = run_cli("list", "--json")
+    assert listing.returncode == 0, listing.stderr
+    result = run_cli("fetch", "damaged-record", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "is damaged" in listing.stderr + result.stderr and "Traceback" not in result.stderr
+    statuses = [f["status"] for f in json.loads(result.stdout)["files"]]
+    assert statuses == ["present"]                                  # re-verified on disk, not fetched again
+    assert json.loads(paths.record.read_text())["files"]["one.bin"]["verified"] == {"md5": md5(GOOD)}
+    aside = paths.record.with_name("dataset.json.damaged")
+    assert aside.read_bytes() == damage.encode("utf-8", "surrogateescape")
+    assert run_cli("verify", "damaged-record").returncode == 0
+
+
 def test_the_info_card_ends_with_a_newline(extra_registry):
     for dataset_id in ("bach", "herohe", "camelyon16"):
         assert run_cli("info", dataset_id).stdout.endswith("\n")
