@@ -82,7 +82,8 @@ def add_data_commands(sub) -> None:
 
     p = sub.add_parser("download", help="download one URL with verification and resume")
     p.add_argument("url")
-    p.add_argument("-o", "--output", required=True, metavar="PATH", help="target file")
+    p.add_argument("-o", "--output", required=True, metavar="PATH",
+                   help="target file, or a folder (PATH/<the URL's file name>)")
     for algorithm in CHECKSUM_ALGORITHMS:
         p.add_argument(f"--{algorithm}", metavar="HEX", help=f"expected {algorithm}")
     p.add_argument("--size", type=int, help="expected size in bytes")
@@ -110,7 +111,7 @@ def add_tool_commands(sub) -> None:
                         description="Input formats are detected: ASAP XML, Aperio/ImageScope XML, "
                                     "DSA/Girder annotation JSON, QuPath GeoJSON.")
     c.add_argument("input", metavar="IN")
-    c.add_argument("output", metavar="OUT")
+    c.add_argument("output", metavar="OUT", help="a .geojson file, or a folder (OUT/<IN's name>.geojson)")
     c.set_defaults(handler="annotations:convert")
 
     p = sub.add_parser("registry", help="registry tools")

@@ -214,3 +214,19 @@ def test_variants_written_by_third_party_tools():
     assert feature["properties"]["measurements"] == {} and feature["properties"]["confidence"] == 0.9
     xml = APERIO.replace('<Region Id="1" Type="0" NegativeROA="0">', '<Region Id="1" Type="0" Text="gland 1">')
     assert read_annotations(xml.encode())[0]["properties"]["name"] == "gland 1"
+
+
+def test_annotations_convert_never_overwrites_its_input_and_takes_a_folder(tmp_path):
+    source = tmp_path / "tumor_001.xml"
+    xml = ('<?xml version="1.0"?><ASAP_Annotations><Annotations><Annotation Name="a" Type="Polygon" '
+           'PartOfGroup="Tumor"><Coordinates><Coordinate Order="0" X="1" Y="1"/><Coordinate Order="1" X="9" '
+           'Y="1"/><Coordinate Order="2" X="9" Y="9"/></Coordinates></Annotation></Annotations>'
+           '<AnnotationGroups/></ASAP_Annotations>')
+    source.write_text(xml)
+    same = run_cli("annotations", "convert", str(source), str(source))
+    assert same.returncode == 1 and "overwrite" in same.stderr and source.read_text() == xml
+    out = tmp_path / "geojson"
+    out.mkdir()
+    into_folder = run_cli("annotations", "convert", str(source), str(out))
+    assert into_folder.returncode == 0, into_folder.stderr
+    assert json.loads((out / "tumor_001.geojson").read_text())["features"]

@@ -71,3 +71,18 @@ def test_unwritable_target_folder_is_a_clear_error(fault_server, tmp_path):
     blocker.write_text("not a folder")
     result = run_cli("download", url, "-o", str(blocker / "a.bin"))
     assert result.returncode == 1 and "cannot write in" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_output_may_be_a_folder(fault_server, tmp_path):
+    url = fault_server.add("/files/slide%20one.bin", DATA)
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    result = run_cli("download", url, "-o", str(folder), "--json")
+    assert result.returncode == 0, result.stderr
+    assert (folder / "slide one.bin").read_bytes() == DATA
+    fresh = run_cli("download", url, "-o", f"{tmp_path / 'new'}/")            # a folder yet to exist
+    assert fresh.returncode == 0, fresh.stderr
+    assert (tmp_path / "new" / "slide one.bin").read_bytes() == DATA and not (tmp_path / "new").is_file()
+    nameless = run_cli("download", url.rsplit("/", 1)[0] + "/", "-o", str(folder))
+    assert nameless.returncode == 1 and "names no file" in nameless.stderr
+
