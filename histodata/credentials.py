@@ -12,12 +12,14 @@ import logging
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import constants
 from .errors import CredentialsError
 from .redact import register_secret
 
 log = logging.getLogger(__name__)
+_SCOPES: dict[str, frozenset[str]] = {}   # a credential header's value -> the hosts it belongs to
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,36 @@ def read_secret_file(path: Path) -> str | None:
 
 
 # ----------------------------------------------------------------------------- per service
+# ----------------------------------------------------------------------------- where they may go
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def scoped(headers: dict[str, str], *urls: str) -> dict[str, str]:
+    """Declare that these credential headers belong to the service at `urls` (its own hosts, as
+    the code and the registry name them, before the mirror map); the HTTP session sends them to no
+    other host, whatever an API document or a redirect names. Returns `headers`."""
+    hosts = frozenset(host_of(url) for url in urls)
+    for value in headers.values():
+        _SCOPES[value] = _SCOPES.get(value, frozenset()) | hosts
+    return headers
+
+
+def meant_for(url: str, headers):
+    """`headers` without the credentials that belong to another host than `url`'s."""
+    host = host_of(url)
+    kept = {}
+    for name, value in headers.items():
+        scope = _SCOPES.get(value)
+        if scope is not None and host not in scope:
+            log.debug("not sending %s to %s: that credential belongs to %s", name, host,
+                      ", ".join(sorted(scope)))
+            continue
+        kept[name] = value
+    return kept
+
+
+# ----------------------------------------------------------------------------- each service
 def zenodo_headers() -> dict[str, str]:
     """`Authorization: Bearer $ZENODO_TOKEN` (only restricted records need it), or nothing."""
     token = constants.zenodo_token()

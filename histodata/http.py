@@ -1,8 +1,9 @@
 """One configured HTTP session for every request histodata makes.
 
 It identifies itself (`histodata/<version>`), applies the mirror map to every URL including
-redirect targets, refuses the network in offline mode, and drops credentials when a redirect
-leaves the host they were meant for (storage URLs must never see a token).
+redirect targets, refuses the network in offline mode, sends a credential only to its own service's
+host (`credentials.scoped`: not to a host an API document names) and drops credentials when a
+redirect leaves the host they were meant for (storage URLs must never see a token).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from requests.adapters import HTTPAdapter
 
 from . import constants
 from ._version import __version__
+from .credentials import meant_for
 from .errors import OfflineError
 from .mirrors import apply_mirrors, parse_mirrors
 
@@ -74,6 +76,8 @@ class Session(requests.Session):
             raise OfflineError(f"network access to {url} refused: {constants.ENV_OFFLINE} is set.",
                                "Unset it, or use data already on disk.")
         kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        if kwargs.get("headers"):          # credentials go only to their own service's host
+            kwargs["headers"] = meant_for(url, kwargs["headers"])
         mapped = self.map_url(url)
         log.debug("%s %s%s", method, mapped, f" (mirror of {url})" if mapped != url else "")
         return super().request(method, mapped, *args, **kwargs)

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..console import emit_json
 from ..constants import CHECKSUM_ALGORITHMS
+from ..credentials import scoped
 from ..errors import HistodataError
 from ..redact import register_secret
 from ..transfer import download as download_url
@@ -38,6 +39,7 @@ def download(args) -> int:
     headers = dict(parse_header(h) for h in args.header or [])
     for value in headers.values():
         register_secret(value)
+    scoped(headers, args.url)               # the headers given are for this URL's host only
     checksums = {name: getattr(args, name) for name in CHECKSUM_ALGORITHMS if getattr(args, name, None)}
     result = download_url(args.url, output_path(args.url, args.output), checksums, args.size, headers,
                           quiet=True if args.quiet else None, allow_html=args.allow_html)

@@ -144,6 +144,7 @@ def exchange_api_key(conn: Connection, key: str) -> str:
     except (KeyError, TypeError):
         raise DownloadError(f"the Girder server at {conn.api_url} gave no token for the API key.") from None
     register_secret(token)
+    credentials.scoped({"Girder-Token": token}, conn.api_url)
     client.setToken(token)
     return token
 

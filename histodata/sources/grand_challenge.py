@@ -36,7 +36,8 @@ class Client:
     """JSON GETs with the Bearer token, the retry policy (429 + Retry-After, 5xx) and paging."""
 
     def __init__(self, session, headers: dict[str, str], api_url: str = API):
-        self.session, self.headers, self.api_url = session, headers, api_url.rstrip("/")
+        self.session, self.api_url = session, api_url.rstrip("/")
+        self.headers = credentials.scoped(headers, self.api_url)
 
     def get(self, url: str, params: dict | None = None, *, what: str):
         if params:
@@ -125,11 +126,9 @@ def _socket_folder(value: dict) -> str:
 
 
 def _remote(client: Client, url: str, folder: str) -> RemoteFile:
-    """A file URL; the token goes along only to the API's own host (as gcapi insists)."""
+    """A file URL; the token is scoped to the API's host, so the session sends it nowhere else."""
     name = unquote(posixpath.basename(urlsplit(url).path))
-    same_host = urlsplit(url).netloc == urlsplit(client.api_url).netloc
-    headers = dict(client.headers) if same_host else {}
-    return RemoteFile(name=remote_name(folder, name), url=url, headers=headers, source_kind=KIND)
+    return RemoteFile(name=remote_name(folder, name), url=url, headers=dict(client.headers), source_kind=KIND)
 
 
 def _unique_names(per_item: list[tuple[str, list[RemoteFile]]]) -> list[RemoteFile]:

@@ -92,7 +92,7 @@ def kaggle_error(code: int, message: str, subject: str) -> Exception:
 # ----------------------------------------------------------------------------- listing
 def list_files(source, session, entry) -> list[RemoteFile]:
     """Every file of the competition or dataset, with its size (Kaggle publishes no checksums)."""
-    headers = credentials.kaggle_headers()
+    headers = credentials.scoped(credentials.kaggle_headers(), API)
     if source.competition:
         files = _competition_files(session, source.competition, headers)
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlparse
 
-from .. import constants
+from .. import credentials
 from ..errors import AccessError, DownloadError, HTTPStatusError
 from .base import RemoteFile, api_json, checksum_name, remote_name
 
@@ -22,14 +22,9 @@ DOI_PREFIX = "10.5281/zenodo."
 CHECK_ID = "Check the record id in the registry entry."
 
 
-def auth_headers() -> dict[str, str]:
-    token = constants.zenodo_token()
-    return {"Authorization": f"Bearer {token}"} if token else {}
-
-
 def list_files(source, session, entry) -> list[RemoteFile]:
     """The files of the source's record (or of its latest version with `version: latest`)."""
-    headers = auth_headers()
+    headers = credentials.scoped(credentials.zenodo_headers(), SITE)
     record = fetch_record(session, source.record, str(source.version or "") == "latest", headers)
     recid = str(record.get("id") or record.get("recid") or source.record)
     files = [f for f in file_entries(record) if isinstance(f, dict)]

@@ -26,3 +26,39 @@ def test_the_cli_never_prints_a_url_password(tmp_path):
                      str(tmp_path / "a.zip"), env={"HISTODATA_RETRIES": "1", "HISTODATA_BACKOFF": "0"})
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "hunter2-secret" not in result.stdout + result.stderr
+
+
+def test_a_token_never_follows_a_host_that_an_api_document_names(emulate, extra_registry, monkeypatch):
+    """A Zenodo record whose file links point at another host: the bytes are fetched from there,
+    but ZENODO_TOKEN goes only to zenodo.org (one rule in the HTTP session, not per provider)."""
+    import hashlib
+    import json as json_module
+
+    from emulators.entries import entry_yaml
+    from emulators.service import EmulatorServer, file_reply, json_reply
+
+    from histodata.layout import dataset_paths
+
+    token = "zenodo-token-for-scope-test-1234"
+    data = b"bytes kept elsewhere" * 100
+    api, elsewhere = EmulatorServer().start(), EmulatorServer().start()
+    try:
+        record = {"id": 4242, "files": [{"key": "a.bin", "size": len(data),
+                                         "checksum": "md5:" + hashlib.md5(data).hexdigest(),
+                                         "links": {"content": "https://files.elsewhere.example/a.bin"}}]}
+        api.route("GET", r"/api/records/4242")(lambda request: json_reply(record))
+        elsewhere.route("GET", r"/a.bin")(lambda request: file_reply(request, data))
+        emulate.route("https://zenodo.org", api.url)
+        emulate.route("https://files.elsewhere.example", elsewhere.url)
+        monkeypatch.setenv("ZENODO_TOKEN", token)
+        extra_registry(entry_yaml("scoped", {"kind": "zenodo", "record": "4242"}))
+        result = run_cli("-v", "fetch", "scoped", "--json")
+        assert result.returncode == 0, result.stderr
+        assert json_module.loads(result.stdout)["files"][0]["status"] == "downloaded"
+        assert dataset_paths("scoped").raw_file("a.bin").read_bytes() == data
+        assert api.requests and all(r.headers.get("authorization") == f"Bearer {token}" for r in api.requests)
+        assert elsewhere.requests and not any("authorization" in r.headers for r in elsewhere.requests)
+        assert token not in result.stdout + result.stderr
+    finally:
+        api.stop()
+        elsewhere.stop()
