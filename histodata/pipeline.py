@@ -19,6 +19,7 @@ from .adopt import adopt, incomplete_adoption
 from .console import human_size
 from .constants import offline
 from .errors import AccessError, BatchError, CredentialsError, DownloadError, HistodataError
+from .http import new_session
 from .layout import DatasetPaths, dataset_paths
 from .record import DatasetRecord, FetchState, FileRecord, dataset_lock, now_iso, save_fetch
 from .redact import redact
@@ -79,8 +80,6 @@ def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=N
 
 def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchReport:
     """Try each source in turn for the files still missing; fall back on failure and say so."""
-    from .http import new_session  # heavy: requests, imported when the network is needed
-
     report = FetchReport(job.entry.id, str(job.paths.raw), dry_run=dry_run)
     session = new_session(pool_size=max(16, job.workers or 4))
     errors: list[tuple[str, HistodataError]] = []

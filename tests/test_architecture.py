@@ -17,7 +17,6 @@ HEAVY_THIRD_PARTY = {"pandas", "numpy", "PIL", "rich", "pydantic", "requests", "
 # histodata modules that are heavy in the same way: importing them imports a heavy library.
 HEAVY_INTERNAL = {
     "histodata.registry.models": "the pydantic models; the catalog commands read a prebuilt index instead",
-    "histodata.http": "requests; only commands that touch the network need it",
 }
 MAX_LINES = 400
 
