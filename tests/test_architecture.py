@@ -159,3 +159,34 @@ def test_the_checker_sees_a_circle_and_a_cli_import():
 @pytest.mark.parametrize("name", sorted(HEAVY_INTERNAL))
 def test_heavy_internal_modules_exist(name):
     assert name in modules()
+
+
+# Where a person's terminal may be written to: the CLI, the output helpers and the progress displays.
+TALKERS = {"histodata.cli", "histodata.console", "histodata.transfer.progress", "histodata.standardize.base"}
+
+
+def talks(tree: ast.AST) -> list[int]:
+    """Lines that print or touch sys.stdout / sys.stderr."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            lines.append(node.lineno)
+        elif (isinstance(node, ast.Attribute) and node.attr in ("stdout", "stderr")
+              and isinstance(node.value, ast.Name) and node.value.id == "sys"):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_library_logs_and_only_the_cli_and_progress_displays_talk():
+    offenders = [f"{name}:{line}" for name, path in modules().items()
+                 if not any(name == t or name.startswith(t + ".") for t in TALKERS)
+                 for line in talks(ast.parse(path.read_text()))]
+    assert offenders == []
+    assert talks(ast.parse("import sys\nprint('x')\nsys.stderr.write('y')")) == [2, 3]
+
+
+def test_files_are_hashed_and_compared_in_one_place():
+    """StreamHasher is the engine's (hashing while bytes stream in); a finished file is checked by
+    transfer.hashing.check_file everywhere else."""
+    users = sorted(name for name, path in modules().items() if "StreamHasher(" in path.read_text())
+    assert users == ["histodata.transfer.engine", "histodata.transfer.hashing"]
