@@ -8,7 +8,7 @@ from typing import Any
 
 from .constants import data_root
 from .errors import HistodataError, StandardizeError
-from .layout import DatasetPaths, dataset_paths
+from .layout import PARTIAL_DIR, DatasetPaths, dataset_paths
 from .record import DatasetRecord
 from .standardize.optional import require
 
@@ -130,7 +130,7 @@ def _folder_size(folder: Path) -> int:
 def dataset_state(paths: DatasetPaths, record: DatasetRecord) -> str:
     if record.standardized and paths.manifest.exists():
         return "ready"
-    if (paths.base / ".partial").exists() or (record.fetch is not None and not record.fetch.complete):
+    if (paths.base / PARTIAL_DIR).exists() or (record.fetch is not None and not record.fetch.complete):
         return "partial download"    # a fetch left files of its list missing (a failure, --files, --from)
     if record.files or (paths.raw.is_dir() and any(paths.raw.iterdir())):
         return "raw only"

@@ -14,7 +14,7 @@ from .record import DatasetRecord, FileRecord, dataset_lock
 from .registry.loader import load_registry
 from .reports import VerifyOutcome, VerifyReport
 from .sources.manual import expected_specs
-from .sources.resolve import matches, select
+from .sources.resolve import is_included, select
 from .transfer.hashing import check_file
 from .transfer.progress import TransferDisplay
 
@@ -108,10 +108,9 @@ def expected_names(entry, record: DatasetRecord) -> set[str]:
     used = {info.source_index for info in record.files.values() if info.source_kind != "manual"}
     for index in used:
         if 0 <= index < len(sources):
-            listed = [spec["name"] for spec in sources[index].get("files") or []]
             include = sources[index].get("include")
-            patterns = [include] if isinstance(include, str) else list(include or [])
-            names.update(n for n in listed if not patterns or any(matches(n, p) for p in patterns))
+            names.update(spec["name"] for spec in sources[index].get("files") or []
+                         if is_included(spec["name"], include))
     if entry is not None and any(info.source_kind == "manual" for info in record.files.values()):
         names.update(spec.name for spec in expected_specs(entry))
     return names

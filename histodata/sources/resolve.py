@@ -106,7 +106,12 @@ def pinned_listing(source, sizes_required: bool = True) -> list[RemoteFile] | No
 def included(remotes: list[RemoteFile], source) -> list[RemoteFile]:
     """Only the files matching the source's `include` globs (all when it has none)."""
     include = getattr(source, "include", None)
+    return [r for r in remotes if is_included(r.name, include)]
+
+
+def is_included(name: str, include: str | list[str] | None) -> bool:
+    """Whether a file name passes a source's `include` globs (one glob or a list; none = all)."""
     if not include:
-        return remotes
+        return True
     patterns = [include] if isinstance(include, str) else list(include)
-    return [r for r in remotes if any(matches(r.name, p) for p in patterns)]
+    return any(matches(name, p) for p in patterns)
