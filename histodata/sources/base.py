@@ -31,6 +31,10 @@ class RemoteFile:
     # DSA region crops; `own_download` in its row of histodata.registry.kinds): the fetch flow calls
     # sources.kind_download(downloader)(remote, path, session, quiet=...) instead of the engine.
     downloader: str | None = None
+    # What the service says about the file that a person selects on (`fetch --where FIELD=VALUE`)
+    # and that ends in the manifest: e.g. project, case, collection, patient. Field names are
+    # documented per kind; values are strings.
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def verified_by(self) -> str:
