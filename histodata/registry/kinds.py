@@ -43,6 +43,11 @@ class Kind:
     own_download: bool = False
     # `fetch` uses it without a person (everything but files downloaded by hand).
     automatic: bool = True
+    # The per-file metadata its listings carry (`RemoteFile.metadata` keys): what `fetch --where
+    # FIELD=VALUE` selects on and the manifest keeps, with what each means (for `info` and the docs).
+    file_fields: tuple[SourceField, ...] = ()
+    # The file field `fetch --dry-run` groups its counts and bytes by (e.g. `project`).
+    group_by: str | None = None
 
 
 KINDS: dict[str, Kind] = {row.name: row for row in (
