@@ -1,13 +1,13 @@
 """`fetch ID --from DIR`: adopt files a person downloaded by hand, and record them like downloads."""
 from __future__ import annotations
 
-from .errors import IncompleteError
+from .errors import HistodataError, IncompleteError
 from .layout import DatasetPaths
 from .record import FetchState, FileRecord, dataset_lock, now_iso, save_fetch
 from .registry.loader import entry_to_dict
 from .reports import FetchReport, FileOutcome
 from .sources import manual
-from .sources.resolve import select
+from .sources.resolve import matches, select
 
 LABEL = "manual (--from)"
 
@@ -15,12 +15,18 @@ LABEL = "manual (--from)"
 def adopt(entry, paths: DatasetPaths, from_dir, patterns: list[str], quiet: bool | None) -> FetchReport:
     """Find, check and hard-link the entry's files from `from_dir` into raw/, and record them."""
     specs = manual.expected_specs(entry)
+    by_pattern = manual.expected_patterns(entry)
     selected = None
-    if patterns:
-        wanted = set(select([s.name for s in specs], patterns))
+    if patterns:     # with expected patterns, --files may name only files found by them
+        wanted = set(select([s.name for s in specs], patterns) if not by_pattern else
+                     [s.name for s in specs if any(matches(s.name, p) for p in patterns)])
         selected = [s for s in specs if s.name in wanted]
     with dataset_lock(paths):
-        ingest = manual.ingest(entry, from_dir, paths, files=selected, quiet=quiet)
+        ingest = manual.ingest(entry, from_dir, paths, files=selected, quiet=quiet, only=patterns or None)
+        if patterns and not ingest.adopted and not ingest.mismatched and not ingest.missing:
+            raise HistodataError(f"--files {' '.join(repr(p) for p in patterns)} matched none of the files "
+                                 f"{entry.id} expects in {from_dir}.",
+                                 "Patterns match the path in DIR or the base name; quote them in the shell.")
         return record_ingest(entry, paths, ingest, specs, whole=selected is None)
 
 

@@ -19,11 +19,20 @@ ACCESS_TEXT = {
 def source_locator(source: dict) -> str:
     """A short 'where' for a source: its locating fields, or the host of its first URL."""
     row = KINDS.get(source.get("kind"))
+    if row is not None and not row.automatic:
+        wanted = [f.get("name", "") for f in source.get("files") or []] + list(source.get("patterns") or [])
+        shown = ", ".join(wanted[:4]) + (", ..." if len(wanted) > 4 else "")
+        return "by hand (fetch --from DIR)" + (f": {shown}" if shown else "")
     parts = [f"{k}={source[k]}" for k in (row.locators if row else ()) if source.get(k)]
     if not parts and source.get("files"):
         url = source["files"][0].get("url", "")
         parts = [url.split("/")[2] if "://" in url else url]
     return " ".join(parts)
+
+
+def _automatic(source: dict) -> bool:
+    row = KINDS.get(source.get("kind"))
+    return row is None or row.automatic
 
 
 def entry_size_text(entry: dict) -> str:
@@ -82,7 +91,7 @@ def print_card(entry: dict, console) -> None:
             files = source.get("files") or []
             total = sum(f.get("size") or 0 for f in files)
             extra = f", {len(files)} file(s)" + (f", {entry_size_text({'size': {'bytes': total}})}" if total else "")
-            console.print(f"  {n}. {source['kind']}: {source_locator(source)}{extra if files else ''}",
+            console.print(f"  {n}. {source['kind']}: {source_locator(source)}{extra if files and _automatic(source) else ''}",
                           highlight=False)
     if entry.get("notes"):
         console.print("\n[bold]Notes[/bold]")

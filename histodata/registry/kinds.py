@@ -101,6 +101,9 @@ KINDS: dict[str, Kind] = {row.name: row for row in (
          own_download=True),
     Kind("ftp", "ftp", "files with their own ftp:// URLs", file_urls=True),
     Kind("manual", "manual", "files a person downloads by hand, adopted with `fetch --from`",
+         fields=(SourceField("patterns", "files expected by pattern besides the listed ones (globs on their "
+                             "path in DIR, e.g. `*.mrxs`); each must match at least one file, and a "
+                             "matched `.mrxs` brings its same-name folder", "list[str]"),),
          automatic=False),
 )}
 

@@ -7,10 +7,13 @@ files, and the size and sha256 of every adopted file for the dataset record.
 
 A MIRAX slide (HEROHE) is one unit: `X.mrxs` plus the folder `X/` of `.dat` files and
 `Slidedat.ini` beside it; the folder is adopted with its `.mrxs`, and a missing or incomplete
-folder is reported. Entries that list no files adopt everything under DIR, paths kept.
+folder is reported. A manual source's `patterns` expect files by glob besides the listed ones
+(HEROHE's `*.mrxs`): each pattern must match at least one file, matches keep their path in DIR.
+Entries that list neither files nor patterns adopt everything under DIR, paths kept.
 """
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 import posixpath
@@ -105,6 +108,17 @@ def expected_specs(entry) -> list:
     return next((list(s.files) for s in ordered if s.files), [])
 
 
+def expected_patterns(entry) -> list[str]:
+    """The globs of files a person should also have: the manual source's `patterns`."""
+    return next((list(getattr(s, "patterns", None) or []) for s in entry.sources if s.kind == "manual"), [])
+
+
+def matches_glob(rel: str, pattern: str) -> bool:
+    """A DIR-relative path matches by its whole path or its base name (case ignored)."""
+    rel, pattern = rel.lower(), pattern.lower()
+    return fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(posixpath.basename(rel), pattern)
+
+
 # ----------------------------------------------------------------------------- the folder
 @dataclass
 class Folder:
@@ -161,11 +175,12 @@ def find(folder: Folder, spec, basenames: dict[str, list[str]], taken: set[str])
 
 
 # ----------------------------------------------------------------------------- ingest
-def ingest(entry, from_dir, paths, files=None, quiet=None) -> IngestReport:
+def ingest(entry, from_dir, paths, files=None, quiet=None, only=None) -> IngestReport:
     """Adopt the entry's files found in `from_dir` into `paths.raw` (see the module docstring).
 
     `files`: the registry file specs to look for (a --files subset); default every file the
-    entry lists, or everything under the folder when it lists none.
+    entry lists, or everything under the folder when it lists neither files nor patterns.
+    `only`: the --files globs, which also narrow the files found by the entry's patterns.
     """
     root = Path(from_dir).expanduser()
     if not root.is_dir():
@@ -174,7 +189,12 @@ def ingest(entry, from_dir, paths, files=None, quiet=None) -> IngestReport:
     folder = Folder.scan(root.resolve())
     specs = list(files) if files is not None else expected_specs(entry)
     report = IngestReport(str(root))
-    plan = plan_adoption(folder, specs, report) if specs else [(rel, rel, None) for rel in folder.files]
+    patterns = expected_patterns(entry)
+    if specs or patterns:
+        plan = plan_adoption(folder, specs, report)
+        plan += plan_patterns(folder, patterns, {rel for rel, _, _ in plan}, report, only)
+    else:
+        plan = [(rel, rel, None) for rel in folder.files]
     taken = {rel for rel, _, _ in plan}
     if files is None:
         report.unexpected = [rel for rel in folder.files if rel not in taken]
@@ -200,6 +220,26 @@ def plan_adoption(folder: Folder, specs: list, report: IngestReport) -> list[tup
         plan.append((found, spec.name, spec))
         if spec.name.lower().endswith(MIRAX_SUFFIX):
             plan += mirax_unit(folder, found, spec.name, listed, taken, report)
+    return plan
+
+
+def plan_patterns(folder: Folder, patterns: list[str], taken: set[str], report: IngestReport,
+                  only: list[str] | None) -> list[tuple[str, str, None]]:
+    """The files the entry expects by pattern, adopted under their path in DIR (a `.mrxs` with its
+    folder); a pattern that matches nothing is reported missing, unless --files narrowed the ask."""
+    plan: list[tuple[str, str, None]] = []
+    for pattern in patterns:
+        found = [rel for rel in folder.files if rel not in taken and matches_glob(rel, pattern)
+                 and (not only or any(matches_glob(rel, glob) for glob in only))]
+        if not found and not only and not any(matches_glob(rel, pattern) for rel in taken):
+            report.missing.append(f"files matching {pattern}")
+        for rel in found:
+            if rel in taken:      # already part of an earlier match's MIRAX folder
+                continue
+            taken.add(rel)
+            plan.append((rel, rel, None))
+            if rel.lower().endswith(MIRAX_SUFFIX):
+                plan += mirax_unit(folder, rel, rel, set(), taken, report)
     return plan
 
 

@@ -127,7 +127,11 @@ def test_sources_survive_pickling_and_copies():
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
 def test_cards_and_docs_show_each_kind(row):
     source = {"kind": row.name, **{field: f"v-{field}" for field in row.locators}}
-    assert cards.source_locator(source) == " ".join(f"{f}=v-{f}" for f in row.locators)
+    if row.automatic:
+        assert cards.source_locator(source) == " ".join(f"{f}=v-{f}" for f in row.locators)
+    else:     # what a person must bring: the files and patterns the source expects
+        source = {"kind": row.name, "files": [{"name": "labels.xlsx"}], "patterns": ["*.mrxs"]}
+        assert cards.source_locator(source) == "by hand (fetch --from DIR): labels.xlsx, *.mrxs"
     entry = {**BASE, "sources": [{"kind": row.name}]}
     support = docsgen.fetch_support(entry)
     assert support == (f"automatic ({row.name})" if row.automatic else "manual (--from)")
