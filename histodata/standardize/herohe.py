@@ -58,7 +58,9 @@ def standardize(ctx: Context) -> Result:
     excluded = {_case_id(c) for c in ctx.option("exclude")}
     slides = [(p, s) for p, s in inputs if p.suffix.lower() == ".mrxs"]
     if not slides:
-        raise StandardizeError(f"no MIRAX slides (.mrxs) found for {ctx.paths.id}.")
+        raise StandardizeError(f"no MIRAX slides (.mrxs) found for {ctx.paths.id} in {ctx.paths.raw}.",
+                               f"Put each <case>.mrxs with its same-name folder of .dat files into a folder "
+                               f"DIR and run `histodata fetch {ctx.paths.id} --from DIR`.")
     rows = []
     for path, source in ctx.track(slides, len(slides), "slides"):
         case = _case_id(path.stem)
