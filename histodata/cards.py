@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from .console import human_size
 from .registry.kinds import KINDS
@@ -26,7 +27,7 @@ def source_locator(source: dict) -> str:
     parts = [f"{k}={source[k]}" for k in (row.locators if row else ()) if source.get(k)]
     if not parts and source.get("files"):
         url = source["files"][0].get("url", "")
-        parts = [url.split("/")[2] if "://" in url else url]
+        parts = [(urlsplit(url).hostname or "") if "://" in url else url]   # the host, never user:password@
     return " ".join(parts)
 
 

@@ -45,6 +45,11 @@ def redact(text: str) -> str:
     return _AUTH_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
 
 
+def holds_secret(text: str) -> bool:
+    """True when `text` carries something `redact` would hide (a token, a URL password, ...)."""
+    return redact(text) != text
+
+
 class RedactingFilter(logging.Filter):
     """A logging filter that redacts every record before it is formatted out."""
 

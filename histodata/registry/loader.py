@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from .. import constants
 from ..errors import RegistryError, UnknownDatasetError
+from ..redact import holds_secret
 from .kinds import KINDS
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,9 @@ def load_folder(folder: Path, index_path: Path | None = None) -> list[dict]:
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise RegistryError(f"invalid registry folder {folder}:\n  {shown}{more}\n",
                             "Fix these files (run `histodata registry validate DIR` to re-check).")
+    if holds_secret(json.dumps(entries)):   # a password in an entry's URL is not copied into the cache
+        log.debug("not caching the index of %s: an entry holds a credential", folder)
+        return entries
     try:
         write_index(_cache_path(fingerprint), fingerprint, entries)
     except OSError as err:  # a read-only cache is not fatal

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .. import archives
+from ..console import stderr_console
 from ..errors import StandardizeError
 from ..layout import DatasetPaths
 from ..record import DatasetRecord
@@ -138,13 +139,7 @@ class Context:
         from rich.progress import track  # heavy: imported on first use
 
         yield from track(items, total=total, description=description, transient=True,
-                         console=_stderr_console())
-
-
-def _stderr_console():
-    from rich.console import Console  # heavy: imported on first use
-
-    return Console(stderr=True)
+                         console=stderr_console())
 
 
 def _same_file(a: Path, b: Path) -> bool:

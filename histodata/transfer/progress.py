@@ -5,6 +5,8 @@ import contextlib
 import sys
 import threading
 
+from ..console import stderr_console
+
 LARGE_FILE = 8 << 20  # files at least this big (or of unknown size) get their own bar
 
 
@@ -79,14 +81,11 @@ def listing_status(label: str, quiet: bool | None):
     """A spinner on standard error while a source is listed (a terminal only, unless quiet)."""
     if is_quiet(quiet):
         return contextlib.nullcontext()
-    from rich.console import Console  # heavy: rich, imported on first use
-
-    return Console(stderr=True).status(f"Listing the files of {label} ...")
+    return stderr_console().status(f"Listing the files of {label} ...")
 
 
 def _rich_progress():
     # heavy: rich, imported on first use
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -98,4 +97,4 @@ def _rich_progress():
 
     return Progress(TextColumn("[bold]{task.description}", table_column=None), BarColumn(),
                     DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=False, refresh_per_second=5)
+                    console=stderr_console(), transient=False, refresh_per_second=5)

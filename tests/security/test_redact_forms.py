@@ -62,3 +62,20 @@ def test_a_token_never_follows_a_host_that_an_api_document_names(emulate, extra_
     finally:
         api.stop()
         elsewhere.stop()
+
+
+def test_a_url_password_in_an_entry_is_not_copied_into_the_registry_cache(tmp_path, extra_registry):
+    from emulators.entries import entry_yaml
+
+    from histodata import constants
+
+    extra_registry(entry_yaml("with-password", {"kind": "http", "files": [
+        {"name": "a.zip", "url": "https://reader:hunter2-secret@data.example.org/a.zip"}]}))
+    for args in (["info", "with-password"], ["info", "with-password", "--json"]):
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+        assert "hunter2-secret" not in result.stdout + result.stderr
+        assert "data.example.org" in result.stdout
+    cached = [p for p in constants.cache_dir().rglob("*") if p.is_file()]
+    assert cached, "the built-in registry's index should still be cached"
+    assert not any(b"hunter2-secret" in p.read_bytes() for p in cached)
