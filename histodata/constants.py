@@ -28,6 +28,14 @@ SECRET_ENV_VARS = (ENV_ZENODO_TOKEN, ENV_GRAND_CHALLENGE, ENV_KAGGLE_KEY, ENV_KA
                    ENV_GIRDER_API_KEY)
 
 APP_NAME = "histodata"
+# The name pip knows it by ("histodata" on PyPI is an unrelated project); the import package and
+# the command stay `histodata`.
+DISTRIBUTION = "histodata-pathology"
+
+
+def install_command(extra: str | None = None) -> str:
+    """The pip command that installs histodata (with an extra): what hints tell a person to run."""
+    return f'pip install "{DISTRIBUTION}[{extra}]"' if extra else f"pip install {DISTRIBUTION}"
 
 # The checksum algorithms histodata knows (registry fields, provider labels, manifests, --md5 ...),
 # with the length of their hexadecimal digest.

@@ -5,7 +5,7 @@
     loader = torch.utils.data.DataLoader(train, batch_size=64, num_workers=4)
 
 Works with any DataLoader (it has `__len__` and `__getitem__`); importable without torch
-(install it with `pip install "histodata[torch]"`). Samples are (image, target): the image as a
+(install it with `pip install "histodata-pathology[torch]"`). Samples are (image, target): the image as a
 uint8 CHW tensor (HWC numpy array with `as_tensor=False`), the target the label's index in
 `dataset.classes` (`target="label"`), the mask (`target="mask"`) or None.
 """

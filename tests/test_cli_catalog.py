@@ -90,7 +90,7 @@ def test_unknown_id_is_one_line_with_suggestion(env):
 def test_version_and_help():
     from histodata import __version__
 
-    assert run_cli("--version").stdout.strip() == f"histodata {__version__}"
+    assert run_cli("--version").stdout.strip() == f"histodata {__version__} (pip: histodata-pathology)"
     assert "search" in run_cli("--help").stdout
 
 
@@ -104,3 +104,13 @@ def test_python_api(env):
     assert "nc-tiles" in set(ihc["id"]) and all("ihc" in stains for stains in ihc["stains"])
     assert histodata.info("nc-tiles").license == "CC-BY-NC-ND-4.0"
     assert histodata.search("zzzz-nothing").empty
+
+
+def test_hints_name_the_distribution_pip_knows():
+    """`histodata` on PyPI is another project: every install hint names histodata-pathology."""
+    from histodata.errors import StandardizeError
+    from histodata.standardize.optional import require
+
+    with pytest.raises(StandardizeError) as err:
+        require("no_such_module_for_histodata_tests", "excel")
+    assert 'pip install "histodata-pathology[excel]"' in err.value.hint

@@ -15,7 +15,7 @@ def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
                    check=True, capture_output=True, timeout=600)
-    return next(out.glob("histodata-*.whl"))
+    return next(out.glob("histodata_pathology-*.whl"))
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
-from ..constants import CHECKSUM_ALGORITHMS
+from ..constants import CHECKSUM_ALGORITHMS, DISTRIBUTION
 
 SEARCH_FILTERS = (("organ", "breast"), ("stain", "h&e, ihc"), ("task", "segmentation"),
                   ("access", "open, registration, request, unavailable"),
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find, download, verify and use public histopathology datasets.",
         epilog="Run `histodata COMMAND --help` for a command's options. Docs: docs/index.md",
     )
-    parser.add_argument("--version", action="version", version=f"histodata {__version__}")
+    parser.add_argument("--version", action="version", version=f"histodata {__version__} (pip: {DISTRIBUTION})")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug log on standard error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_catalog_commands(sub)
