@@ -31,6 +31,18 @@ def source_locator(source: dict) -> str:
     return " ".join(parts)
 
 
+def fetch_support(entry: dict) -> str:
+    """How `fetch` gets the data: 'automatic (zenodo)' when a source needs no person (credentials
+    may be needed), else 'by hand (--from)', 'not distributed' or 'none'."""
+    kinds = [s["kind"] for s in entry.get("sources", [])]
+    auto = [k for k in kinds if k in KINDS and KINDS[k].automatic]
+    if auto:
+        return f"automatic ({', '.join(dict.fromkeys(auto))})"
+    if entry["access"] == "unavailable":
+        return "not distributed"
+    return "by hand (--from)" if kinds or entry["access"] != "open" else "none"
+
+
 def _automatic(source: dict) -> bool:
     row = KINDS.get(source.get("kind"))
     return row is None or row.automatic
@@ -101,7 +113,7 @@ def print_card(entry: dict, console) -> None:
     if entry.get("citation"):
         console.print(f"\n[bold]Cite:[/bold] histodata cite {entry['id']}")
     how = f"histodata fetch {entry['id']}"
-    if entry["access"] in ("registration", "request", "unavailable"):
+    if not fetch_support(entry).startswith("automatic"):
         how += " --from DIR   (DIR: the files you downloaded by hand)"
     console.print(f"[bold]Fetch:[/bold] {how}", highlight=False)
 

@@ -9,15 +9,13 @@ import argparse
 import html
 import json
 
-from .cards import ACCESS_TEXT, size_line, source_locator
+from .cards import ACCESS_TEXT, fetch_support, size_line, source_locator
 from .console import human_size
 from .constants import CHECKSUM_ALGORITHMS
-from .registry.kinds import automatic_kinds
 from .registry.vocab import license_restrictions
 from .registry.search import total_bytes
 from .standardize.catalog import CATALOG as STANDARDIZERS
 
-AUTOMATIC_KINDS = automatic_kinds()
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\[]*_<>`|"})
@@ -31,17 +29,6 @@ def _md_text(text) -> str:
 def _md_escape(text: str) -> str:
     """A table cell: literal text on one line."""
     return _md_text(text).replace("\n", " ")
-
-
-def fetch_support(entry: dict) -> str:
-    """'automatic (zenodo)' when a source can be fetched without a person, else 'manual'/'none'."""
-    kinds = [s["kind"] for s in entry.get("sources", [])]
-    auto = [k for k in kinds if k in AUTOMATIC_KINDS]
-    if auto and entry["access"] == "open":
-        return f"automatic ({', '.join(dict.fromkeys(auto))})"
-    if entry["access"] == "unavailable":
-        return "not distributed"
-    return "manual (--from)" if kinds or entry["access"] != "open" else "none"
 
 
 # ----------------------------------------------------------------------------- catalog page

@@ -10,6 +10,7 @@ from .constants import data_root
 from .errors import HistodataError, StandardizeError
 from .layout import PARTIAL_DIR, DatasetPaths, dataset_paths
 from .record import DatasetRecord
+from .registry.loader import canonical_id, load_registry, unknown_id
 from .standardize.optional import require
 
 ARRAY_SUFFIXES = (".h5", ".hdf5", ".npy")
@@ -101,8 +102,11 @@ def read_array(path: Path, key=None, index=None, rgb: bool = True):
 
 def load(dataset_id: str, root: str | os.PathLike | None = None) -> Dataset:
     """The standardized local dataset `dataset_id` (run `histodata fetch ID` first)."""
+    dataset_id = canonical_id(dataset_id)
     paths = dataset_paths(dataset_id, root)
     record = DatasetRecord.read(paths)
+    if not paths.base.is_dir() and dataset_id not in load_registry():
+        raise unknown_id(dataset_id, load_registry().ids())
     if not record.standardized or not paths.manifest.exists():
         state = "has raw files but is not standardized" if paths.raw.is_dir() else "is not on disk"
         raise StandardizeError(f"dataset {dataset_id!r} {state} (looked in {paths.base}).",

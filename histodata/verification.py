@@ -11,7 +11,7 @@ from .constants import CHECKSUM_ALGORITHMS
 from .errors import HistodataError
 from .layout import DatasetPaths, dataset_paths
 from .record import DatasetRecord, FileRecord, dataset_lock
-from .registry.loader import load_registry
+from .registry.loader import canonical_id, load_registry
 from .reports import VerifyOutcome, VerifyReport
 from .sources.manual import expected_specs
 from .sources.resolve import is_included, select
@@ -25,6 +25,7 @@ def verify(dataset_id: str, root=None, quiet: bool | None = None,
            files: list[str] | None = None) -> VerifyReport:
     """Re-hash the raw files against the record's sha256 and the registry's checksums, offline;
     `files`: glob patterns restricting the check (as `fetch --files`)."""
+    dataset_id = canonical_id(dataset_id)
     paths = dataset_paths(dataset_id, root)
     record = DatasetRecord.read(paths)
     if not record.files:

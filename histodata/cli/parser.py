@@ -34,9 +34,11 @@ def add_catalog_commands(sub) -> None:
     p = sub.add_parser("search", help="search the catalog",
                        description="Free-text search over names, aliases, summaries, organs, stains and "
                                    "tasks, with filters. No text and no filter lists the whole catalog.")
-    p.add_argument("text", nargs="?", help="words that must all match (e.g. 'breast mitosis')")
+    p.add_argument("text", nargs="*", help="words that must all match (e.g. breast mitosis)")
     for name, example in SEARCH_FILTERS:
         p.add_argument(f"--{name}", help=f"only entries with this {name} ({example}; synonyms accepted)")
+    p.add_argument("--wide", action="store_true",
+                   help="every column (name, modality, size, license too), not only what fits the terminal")
     p.add_argument("--json", action="store_true", help="print the full entries as a JSON list")
     p.set_defaults(handler="catalog:search")
 

@@ -228,15 +228,39 @@ class Registry:
         return [self._entries[i] for i in self.ids()]
 
     def get_dict(self, dataset_id: str) -> dict:
-        try:
-            return self._entries[dataset_id]
-        except KeyError:
-            raise unknown_id(dataset_id, self.ids()) from None
+        """The entry `dataset_id` names (an id in any case, or a unique alias or name)."""
+        return self._entries[self.resolve(dataset_id)]
+
+    def resolve(self, text: str) -> str:
+        """The id that `text` names: the id itself, the id in another case, or a unique alias or
+        name (`CAMELYON16`, `PCam`); UnknownDatasetError otherwise."""
+        if text in self._entries:
+            return text
+        folded = text.casefold()
+        same = [i for i in self._entries if i.casefold() == folded]
+        if same:
+            return same[0]
+        named = sorted({e["id"] for e in self._entries.values()
+                        for name in [e.get("name") or "", *(e.get("aliases") or [])] if name.casefold() == folded})
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise UnknownDatasetError(f"{text!r} is a name of several datasets: {', '.join(named)}.",
+                                      "Use one of these ids.")
+        raise unknown_id(text, self.ids())
 
     def entry(self, dataset_id: str):
         from .models import Entry  # heavy: the pydantic models, imported on first use
 
         return Entry.model_validate(self.get_dict(dataset_id))
+
+
+def canonical_id(text: str) -> str:
+    """The registry id `text` names, or `text` itself when it names none (a local-only dataset)."""
+    try:
+        return load_registry().resolve(text)
+    except (UnknownDatasetError, RegistryError):
+        return text
 
 
 def unknown_id(dataset_id: str, known: list[str]) -> UnknownDatasetError:

@@ -84,7 +84,8 @@ def search_entries(entries: list[dict], text: str | None = None, **filters: str 
 
 def _matches(entry: dict, kind: str, term: str) -> bool:
     value = entry.get(_FILTER_FIELD[kind])
-    return term in value if isinstance(value, list) else value == term
+    terms = vocab.narrower_terms(kind, term)
+    return bool(terms & set(value)) if isinstance(value, list) else value in terms
 
 
 def total_bytes(entry: dict) -> int | None:

@@ -82,6 +82,17 @@ TASKS: dict[str, list[str]] = {
     "other": [],
 }
 
+# Tasks that are kinds of a broader task: `--task segmentation` finds instance-segmentation entries.
+BROADER_TASKS: dict[str, str] = {"instance-segmentation": "segmentation"}
+
+
+def narrower_terms(kind: str, term: str) -> set[str]:
+    """`term` and the terms that are kinds of it (only tasks form a hierarchy)."""
+    if kind != "task":
+        return {term}
+    return {term} | {narrow for narrow, broad in BROADER_TASKS.items() if broad == term}
+
+
 MODALITIES: dict[str, list[str]] = {
     "wsi": ["whole slide", "whole-slide", "whole slide image", "slide"],
     "patch": ["patches", "tile", "tiles"],

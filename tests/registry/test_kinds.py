@@ -134,7 +134,7 @@ def test_cards_and_docs_show_each_kind(row):
         assert cards.source_locator(source) == "by hand (fetch --from DIR): labels.xlsx, *.mrxs"
     entry = {**BASE, "sources": [{"kind": row.name}]}
     support = docsgen.fetch_support(entry)
-    assert support == (f"automatic ({row.name})" if row.automatic else "manual (--from)")
+    assert support == (f"automatic ({row.name})" if row.automatic else "by hand (--from)")
 
 
 def test_the_docs_describe_every_kind():

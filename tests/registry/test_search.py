@@ -54,5 +54,6 @@ def test_unknown_filter_value_is_a_clear_error():
 def test_cli_empty_search_is_an_empty_list():
     result = run_cli("search", "zzzz-no-such-dataset", "--json")
     assert result.returncode == 0 and json.loads(result.stdout) == []
-    table = run_cli("search", "zzzz-no-such-dataset")
-    assert table.returncode == 0 and "0 dataset(s)" in table.stdout
+    table = run_cli("search", "zzzz-no-such-dataset", "--organ", "colon")
+    assert table.returncode == 0 and "No dataset matches 'zzzz-no-such-dataset' --organ colon" in table.stdout
+    assert "without --organ colon" in table.stdout        # what to try next
