@@ -41,7 +41,8 @@ def value(record: dict, key: str, inner: str = "value"):
 
 def collection_name(session, collection_id: str) -> str:
     """The name of collection `tid`; an unknown id is an error listing a few known ones."""
-    terms = api_json(session, f"{API}/collections", what="TCIA PathDB collections", params={"_format": "json"})
+    terms = api_json(session, f"{API}/collections", what="TCIA PathDB collections",
+                     params={"_format": "json"})
     if not isinstance(terms, list):
         raise DownloadError("TCIA PathDB's collection list is not a JSON list.",
                             "The service may have changed; try again later or use another source.")
@@ -119,8 +120,8 @@ def probe_size(session, url: str) -> int | None:
 def list_files(source, session, entry) -> list[RemoteFile]:
     collection_id = str(source.collection_id)
     collection = collection_name(session, collection_id)
-    remotes = [r for r in (remote_file(rec, collection, collection_id) for rec in images(session, collection_id))
-               if r is not None]
+    records = images(session, collection_id)
+    remotes = [r for r in (remote_file(rec, collection, collection_id) for rec in records) if r is not None]
     if not remotes:
         raise DownloadError(f"TCIA PathDB collection {collection_id} ({collection}) lists no image files.",
                             "The collection may be empty or withdrawn; try another source.")

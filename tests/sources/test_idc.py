@@ -17,10 +17,10 @@ OV_A = Series("cptac_ov", "C3L-00001", "Ovary tumor", instances("ov-a", 3))
 OV_B = Series("cptac_ov", "C3L-00002", "Ovary normal", instances("ov-b", 2))
 OV_CT = Series("cptac_ov", "C3L-00001", "CT abdomen", instances("ov-ct", 2), modality="CT")
 OV_ANN = Series("cptac_ov", "C3L-00002", "Nuclei annotations", instances("ov-ann", 1), modality="ANN")
-BRCA_DX = Series("tcga_brca", "TCGA-3C-AAAU", "FFPE HE TP DX1", instances("brca-dx", 2), license="CC BY 3.0")
-BRCA_TS = Series("tcga_brca", "TCGA-3C-AAAU", "Frozen HE TP TS1", instances("brca-ts", 2), license="CC BY 3.0")
-GONE = Series("tcga_brca", "TCGA-A1-A0SB", "FFPE HE TP DX1", instances("gone", 2), license="CC BY 3.0",
-              in_bucket=False)
+TCGA = "CC BY 3.0"
+BRCA_DX = Series("tcga_brca", "TCGA-3C-AAAU", "FFPE HE TP DX1", instances("brca-dx", 2), license=TCGA)
+BRCA_TS = Series("tcga_brca", "TCGA-3C-AAAU", "Frozen HE TP TS1", instances("brca-ts", 2), license=TCGA)
+GONE = Series("tcga_brca", "TCGA-A1-A0SB", "FFPE HE TP DX1", instances("gone", 2), license=TCGA, in_bucket=False)
 BIG = Series("cptac_ccrcc", "C3L-00004", "Kidney tumor", instances("big", 2, size=300))
 BIG.multipart = {next(iter(BIG.instances))}
 SERIES = [OV_A, OV_B, OV_CT, OV_ANN, BRCA_DX, BRCA_TS, GONE, BIG]
@@ -101,7 +101,8 @@ def test_a_series_missing_from_the_bucket_is_one_placeholder_that_fails_clearly(
     files = listed(collections=["tcga_brca"])
     placeholder = files[f"{folder(GONE)}/{idc.MISSING}"]
     assert placeholder.downloader == "idc" and sum(f.downloader == "idc" for f in files.values()) == 1
-    with pytest.raises(DownloadError, match=f"IDC series {GONE.uid} .*has no objects at {ORIGIN}/{GONE.crdc}/"):
+    expected = f"IDC series {GONE.uid} .*has no objects at {ORIGIN}/{GONE.crdc}/"
+    with pytest.raises(DownloadError, match=expected):
         idc.download(placeholder, tmp_path / "x")
 
 
