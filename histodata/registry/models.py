@@ -88,7 +88,7 @@ _FIELD_TYPES: dict[str, Any] = {
     "int": int | None,
     "int|str": int | str | None,
     "digits": Annotated[str | None, BeforeValidator(_digits)],
-    "list[str]": list[str] | None,
+    "list[str]": Annotated[list[str] | None, BeforeValidator(lambda v: [v] if isinstance(v, str) else v)],
 }
 
 

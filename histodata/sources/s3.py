@@ -26,9 +26,14 @@ _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 
 
 def bucket_url(source) -> str:
-    if source.endpoint:
-        return f"{source.endpoint.rstrip('/')}/{source.bucket}"
-    return f"https://{source.bucket}.s3.{source.region}.amazonaws.com"
+    return bucket_base(source.bucket, source.region, source.endpoint)
+
+
+def bucket_base(bucket: str, region: str | None = None, endpoint: str | None = None) -> str:
+    """The bucket's URL: path style under `endpoint`, else virtual-host style in `region`."""
+    if endpoint:
+        return f"{endpoint.rstrip('/')}/{bucket}"
+    return f"https://{bucket}.s3.{region}.amazonaws.com"
 
 
 def parent_folder(prefix: str) -> str:
@@ -38,12 +43,19 @@ def parent_folder(prefix: str) -> str:
 
 
 def list_files(source, session, entry) -> list[RemoteFile]:
-    base, prefix = bucket_url(source), source.prefix or ""
-    drop = parent_folder(prefix)
-    objects = [o for o in list_objects(session, base, prefix, source.bucket) if not o["Key"].endswith("/")]
-    if not objects:
+    prefix = source.prefix or ""
+    files = prefix_files(session, bucket_url(source), source.bucket, prefix, parent_folder(prefix))
+    if not files:
         raise DownloadError(f"S3 bucket {source.bucket} has no objects under {prefix or 'its root'!r}.",
                             "Check the bucket, region and prefix of the registry entry.")
+    return files
+
+
+def prefix_files(session, base: str, bucket: str, prefix: str, drop: str = "") -> list[RemoteFile]:
+    """Every object under `prefix` of the bucket at `base` (folder markers left out), anonymously, as
+    RemoteFiles named by their key less `drop`, with the listing's sizes and md5 ETags (also for
+    other kinds whose data sits in a public bucket, such as `idc`)."""
+    objects = [o for o in list_objects(session, base, prefix, bucket) if not o["Key"].endswith("/")]
     return [remote_file(base, obj, drop) for obj in objects]
 
 

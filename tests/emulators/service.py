@@ -51,6 +51,7 @@ class Reply(Exception):
                  content_type: str | None = None):
         super().__init__(status)
         self.truncate: int | None = None     # send only this many body bytes, then drop the connection
+        self.send_length = True              # False: no Content-Length header (e.g. a HEAD that omits it)
         self.status = status
         self.body = body.encode() if isinstance(body, str) else body
         self.headers = dict(headers or {})
@@ -144,7 +145,8 @@ class EmulatorServer:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
+                if reply.send_length:
+                    self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(reply.body[:reply.truncate])
