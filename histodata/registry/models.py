@@ -5,6 +5,7 @@ import dataclasses
 import math
 import re
 from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -59,7 +60,14 @@ class FileSpec(_Model):
     @field_validator("url")
     @classmethod
     def _absolute_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s]", value):
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            valid = bool(parts.scheme and parts.hostname) and (parts.port is None or parts.port > 0)
+        except ValueError as err:           # a bad IPv6 literal, a port out of range, ...
+            raise ValueError(f"is not a valid URL ({err}): {value!r}") from None
+        if not valid:
             raise ValueError(f"must be an absolute URL such as https://host/path (got {value!r})")
         return value
 

@@ -161,9 +161,13 @@ def test_dsa_regions_and_annotations_are_checked():
     refused(GIRDER + "    slides: 'no'\n", "sources[0].slides")
 
 
-def test_file_urls_are_absolute():
-    refused("sources:\n  - kind: http\n    files: [{name: a, url: example.org/a}]\n", "sources[0].files[0].url",
-            "absolute URL")
+@pytest.mark.parametrize("url, words", [
+    ("example.org/a", ("absolute URL",)),
+    ('"http://[::1/a"', ("not a valid URL", "IPv6")),
+    ('"https://h.example:99999/a"', ("not a valid URL", "Port")),
+])
+def test_file_urls_are_absolute_and_parse(url, words):
+    refused(f"sources:\n  - kind: http\n    files: [{{name: a, url: {url}}}]\n", "sources[0].files[0].url", *words)
 
 
 def test_registry_validate_names_file_field_and_fix(tmp_path):
