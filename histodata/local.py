@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -93,11 +94,24 @@ def read_array(path: Path, key=None, index=None, rgb: bool = True):
     else:
         from PIL import Image  # heavy: imported on first use
 
-        with Image.open(path) as image:
-            value = np.asarray(image.convert("RGB") if rgb and image.mode not in ("RGB", "L") else image)
+        try:
+            with Image.open(path) as image:
+                value = np.asarray(image.convert("RGB") if rgb and image.mode not in ("RGB", "L") else image)
+        except Image.DecompressionBombError as err:
+            raise too_many_pixels(path, err, Image.MAX_IMAGE_PIXELS) from None
     if rgb and value.dtype != np.uint8 and value.ndim == 3:
         value = np.clip(value, 0, 255).astype(np.uint8)
     return value
+
+
+def too_many_pixels(path: Path, err: Exception, limit: int | None) -> StandardizeError:
+    """Pillow's bomb guard refused an image: say which, how big, and how to read it anyway."""
+    claimed = re.search(r"\(([0-9]+) pixels\)", str(err))   # Pillow's message: "Image size (N pixels) ..."
+    pixels = f"{int(claimed.group(1)):,} pixels" if claimed else "more pixels than Pillow's limit"
+    return StandardizeError(f"{path} claims {pixels}, more than Pillow decodes by default "
+                            f"({2 * (limit or 0):,}); it may be damaged or a decompression bomb.",
+                            "If you trust the file, raise the limit first: "
+                            "`PIL.Image.MAX_IMAGE_PIXELS = None` (or a larger number).")
 
 
 def load(dataset_id: str, root: str | os.PathLike | None = None) -> Dataset:

@@ -89,3 +89,23 @@ def test_torch_adapter_reads_rows_without_needing_torch_for_numpy(tmp_path):
     image, target = data[1]
     assert image.shape == (8, 8, 3) and image[0, 0, 0] == 200 and target == 1
     assert len(ManifestDataset("tiles", split="test", as_tensor=False)) == 0
+
+
+def test_an_image_claiming_a_huge_size_is_a_clear_error(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from histodata.local import read_array
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(buffer, "JPEG")
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = (30000).to_bytes(2, "big") * 2      # the header claims 30000 x 30000
+    path = tmp_path / "big.jpg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(StandardizeError) as info:
+        read_array(path)
+    assert "big.jpg" in str(info.value) and "900,000,000 pixels" in str(info.value)
+    assert "MAX_IMAGE_PIXELS" in info.value.hint

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 
 # The value types a kind's own fields may have (histodata.registry.models maps them to validators).
-FIELD_TYPES = ("str", "int", "int|str", "digits", "list[str]")
+FIELD_TYPES = ("str", "int", "int|str", "digits", "list[str]", "bool", "dsa-regions", "dsa-annotations")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,13 @@ KINDS: dict[str, Kind] = {row.name: row for row in (
          fields=(SourceField("api_url", "the API root, e.g. https://host/api/v1"),
                  SourceField("folder", "a folder id"),
                  SourceField("item", "an item id"),
-                 SourceField("path", "a resource path, e.g. /collection/<name>/<folder>")),
+                 SourceField("path", "a resource path, e.g. /collection/<name>/<folder>"),
+                 SourceField("regions", "DSA region crops: `mpp` or `magnification`, `dir`, `encoding`, "
+                             "`rois` (name, xmin, ymin, xmax, ymax, optional item or slide)", "dsa-regions"),
+                 SourceField("annotations", "DSA annotation documents: `true`, or `dir` and `items`",
+                             "dsa-annotations"),
+                 SourceField("slides", "also list the slide files when crops or annotations are asked for",
+                             "bool")),
          required=(("api_url",), ("folder", "item", "path")), locators=("folder", "api_url", "item", "path"),
          own_download=True),
     Kind("grand-challenge", "grand_challenge", "a grand-challenge.org archive",

@@ -80,11 +80,42 @@ def schema_fingerprint() -> str:
     return digest.hexdigest()
 
 
+class UnquotedNumber(str):
+    """A checksum written as a plain YAML number (`md5: 0123...`): the text as written, and the number
+    YAML reads (`yaml_number`, octal for a leading zero). The models refuse it with a hint to quote it."""
+
+    yaml_number: Any = None
+
+
+def _yaml_loader():
+    """The safe loader, marking checksums written as unquoted numbers (see UnquotedNumber)."""
+    import yaml  # heavy: imported on first use
+
+    numbers = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+    def unquoted_number(key, value) -> bool:
+        """A checksum's value written as a plain scalar that YAML reads (or YAML 1.2 would read) as a number."""
+        return (isinstance(key, yaml.ScalarNode) and key.value in constants.CHECKSUM_ALGORITHMS
+                and isinstance(value, yaml.ScalarNode) and not value.style    # plain: None, or "" (C parser)
+                and (value.tag in numbers or value.value.isdigit()))
+
+    class RegistryLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        def construct_mapping(self, node, deep=False):
+            mapping = super().construct_mapping(node, deep=deep)
+            for key, value in node.value:
+                if unquoted_number(key, value):
+                    marked = UnquotedNumber(value.value)
+                    marked.yaml_number = mapping.get(key.value)
+                    mapping[key.value] = marked
+            return mapping
+
+    return RegistryLoader
+
+
 def _yaml_load(text: bytes) -> Any:
     import yaml  # heavy: imported on first use
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a safe loader
 
 
 def _format_location(loc: tuple) -> str:

@@ -1,8 +1,11 @@
 """The registry entry format v1 as pydantic models (see docs/registry.md)."""
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -17,16 +20,17 @@ from pydantic import (
     model_validator,
 )
 
+from ..archives.members import Limits
 from ..constants import CHECKSUM_ALGORITHMS
 from ..standardize import catalog as standardizers
 from . import vocab
 from .kinds import KINDS
 from .search import total_bytes
+from .values import Count, Globs, Number, Positive, RelativePath, Text, Whole, checksum, nested_dict, not_a_bool
 from .vocab import license_restrictions  # noqa: F401  (part of the models' public names)
 
 FORMAT_VERSION = 1
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-_HEX = re.compile(r"^[0-9a-f]+$")
 
 
 class _Model(BaseModel):
@@ -36,39 +40,36 @@ class _Model(BaseModel):
 class FileSpec(_Model):
     """One file of a source: its path in the raw folder, and what is known of its bytes."""
 
-    name: str = Field(description="path inside the dataset's raw folder, '/'-separated")
-    size: int | None = Field(default=None, ge=0, description="bytes")
-    md5: str | None = None
-    sha1: str | None = None
-    sha256: str | None = None
-    sha512: str | None = None
-    url: str | None = Field(default=None, description="for http/ftp sources")
-    id: str | None = Field(default=None, description="the provider's file id (Drive, figshare, Girder)")
-
-    @field_validator("name")
-    @classmethod
-    def _relative_path(cls, value: str) -> str:
-        parts = value.replace("\\", "/").split("/")
-        if value.startswith("/") or any(p in ("", ".", "..") for p in parts) or ":" in parts[0]:
-            raise ValueError(f"must be a relative '/'-separated path without '..' (got {value!r})")
-        return value
+    name: RelativePath = Field(description="path inside the dataset's raw folder, '/'-separated")
+    size: Count | None = Field(default=None, description="bytes")
+    md5: Annotated[str | None, checksum("md5")] = None
+    sha1: Annotated[str | None, checksum("sha1")] = None
+    sha256: Annotated[str | None, checksum("sha256")] = None
+    sha512: Annotated[str | None, checksum("sha512")] = None
+    url: Text | None = Field(default=None, description="for http/ftp sources")
+    id: Text | None = Field(default=None, description="the provider's file id (Drive, figshare, Girder)")
+    resource_key: Text | None = Field(default=None, description="a Drive file's resource key")
 
     @field_validator("id", mode="before")
     @classmethod
     def _id_as_string(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"must be the provider's id as a string (got {str(value).lower()})")
         return str(value) if isinstance(value, int) else value
 
-    @model_validator(mode="after")
-    def _checksums_are_hex(self) -> "FileSpec":
-        for algorithm, length in CHECKSUM_ALGORITHMS.items():
-            value = getattr(self, algorithm)
-            if value is None:
-                continue
-            value = value.lower()
-            if len(value) != length or not _HEX.match(value):
-                raise ValueError(f"{algorithm} must be {length} hexadecimal characters (got {value!r})")
-            setattr(self, algorithm, value)
-        return self
+    @field_validator("url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            valid = bool(parts.scheme and parts.hostname) and (parts.port is None or parts.port > 0)
+        except ValueError as err:           # a bad IPv6 literal, a port out of range, ...
+            raise ValueError(f"is not a valid URL ({err}): {value!r}") from None
+        if not valid:
+            raise ValueError(f"must be an absolute URL such as https://host/path (got {value!r})")
+        return value
 
     @property
     def checksums(self) -> dict[str, str]:
@@ -76,19 +77,57 @@ class FileSpec(_Model):
 
 
 def _digits(value: Any) -> Any:
-    value = str(value) if isinstance(value, int) else value
-    if isinstance(value, str) and not value.isdigit():
+    value = str(value) if isinstance(not_a_bool(value), int) else value
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]+", value.strip()):
         raise ValueError(f"must be a string of digits (got {value!r})")
     return value
 
 
+class Roi(_Model):
+    """One region crop of a DSA source: its bounds in base pixels, and its name (the file's stem)."""
+
+    name: RelativePath
+    xmin: Number
+    ymin: Number
+    xmax: Number
+    ymax: Number
+    item: Text | None = Field(default=None, description="the slide's item id")
+    slide: Text | None = Field(default=None, description="the start of the slide item's name")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Roi:
+        if self.xmax <= self.xmin or self.ymax <= self.ymin:
+            raise ValueError(f"region {self.name!r} needs xmin < xmax and ymin < ymax")
+        return self
+
+
+class Regions(_Model):
+    """A DSA source's `regions`: crops of its slides (histodata/sources/dsa.py)."""
+
+    mpp: Positive | None = None
+    magnification: Positive | None = None
+    dir: RelativePath | None = None
+    encoding: Text | None = None
+    rois: list[Roi] = Field(min_length=1)
+
+
+class Annotations(_Model):
+    """A DSA source's `annotations` (or `true`): every annotation document of its slides."""
+
+    dir: RelativePath | None = None
+    items: list[Annotated[int | Text, BeforeValidator(not_a_bool)]] | None = None
+
+
 # The value types of kinds' own fields (kinds.FIELD_TYPES); every kind field is optional in itself.
 _FIELD_TYPES: dict[str, Any] = {
-    "str": str | None,
-    "int": int | None,
-    "int|str": int | str | None,
+    "str": Text | None,
+    "int": Whole | None,
+    "int|str": Annotated[int | Text | None, BeforeValidator(not_a_bool)],
     "digits": Annotated[str | None, BeforeValidator(_digits)],
-    "list[str]": Annotated[list[str] | None, BeforeValidator(lambda v: [v] if isinstance(v, str) else v)],
+    "list[str]": Annotated[list[Text] | None, BeforeValidator(lambda v: [v] if isinstance(v, str) else v)],
+    "bool": Annotated[bool | None, Field(strict=True)],
+    "dsa-regions": Annotated[dict | None, nested_dict(Regions)],
+    "dsa-annotations": Annotated[dict | bool | None, nested_dict(Annotations, allow_true=True)],
 }
 
 
@@ -103,6 +142,10 @@ class Source(_Model):
     kind: Literal[tuple(KINDS)]  # type: ignore[valid-type]
     files: list[FileSpec] | None = None
     notes: str | None = None
+    include: Globs | None = Field(default=None, description="glob patterns: only the files matching one "
+                                  "are this dataset's (one pattern or a list)")
+    checksums_file: RelativePath | None = Field(default=None, description="one of the source's files that "
+                                                "is a published checksum manifest")
 
     def __new__(cls, *args: Any, **data: Any):
         if cls is Source and isinstance(data.get("kind"), str):
@@ -130,6 +173,11 @@ class Source(_Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"duplicate file name {duplicates[0]!r}")
+        folders = {"/".join(n.split("/")[:i]) for n in names for i in range(1, n.count("/") + 1)}
+        clash = sorted(folders & set(names))
+        if clash:
+            raise ValueError(f"file {clash[0]!r} is also the folder of another file "
+                             f"({next(n for n in names if n.startswith(clash[0] + '/'))!r}); rename one")
         return self
 
 
@@ -187,7 +235,35 @@ class Standardize(_Model):
         problem = standardizers.options_problem(name, value) if name is not None else None
         if problem:
             raise ValueError(problem)
+        for key, option in value.items():
+            check = _OPTION_CHECKS.get(str(key).replace("-", "_"))
+            if check is not None:
+                check(key, option)
         return value
+
+
+def _archive_limits(key: str, value: Any) -> None:
+    """`archive_limits`: a mapping of the bomb guard's own keys (archives.Limits) to positive numbers."""
+    if not isinstance(value, dict):
+        raise ValueError(f"option {key!r} must be a mapping such as {{max_bytes: 500000000000}} (got {value!r})")
+    known = {f.name: f.type for f in dataclasses.fields(Limits)}
+    for name, number in value.items():
+        if name not in known:
+            raise ValueError(f"option {key!r} has no key {name!r}; it takes: {', '.join(known)}")
+        whole = known[name] in ("int", int)
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number) \
+                or number <= 0 or (whole and number != int(number)):
+            raise ValueError(f"option {key!r}: {name} must be a positive {'whole ' if whole else ''}number "
+                             f"(got {number!r})")
+
+
+def _boolean(key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"option {key!r} must be true or false (got {value!r})")
+
+
+# The types of the options every input-reading standardizer takes (standardize/spec.py INPUT_OPTIONS).
+_OPTION_CHECKS = {"archive_limits": _archive_limits, "gunzip": _boolean}
 
 
 class Provenance(_Model):
@@ -196,10 +272,10 @@ class Provenance(_Model):
 
 
 class SizeInfo(_Model):
-    bytes: int | None = Field(default=None, ge=0)
-    images: int | None = Field(default=None, ge=0)
-    slides: int | None = Field(default=None, ge=0)
-    patients: int | None = Field(default=None, ge=0)
+    bytes: Count | None = None
+    images: Count | None = None
+    slides: Count | None = None
+    patients: Count | None = None
     text: str | None = Field(default=None, description="the size as published")
 
 
@@ -227,7 +303,7 @@ class Entry(_Model):
     stains: list[str]
     tasks: list[str]
     modality: str
-    year: int | None = Field(default=None, ge=1900, le=2100)
+    year: Annotated[int | None, BeforeValidator(not_a_bool)] = Field(default=None, ge=1900, le=2100)
     license: str = "unknown"
     license_url: str | None = None
     access: str
@@ -239,7 +315,7 @@ class Entry(_Model):
     instructions: str | None = None
     size: SizeInfo | None = None
     magnification: str | None = None
-    mpp: float | None = Field(default=None, gt=0)
+    mpp: Positive | None = None
     scanner: str | None = None
     image_size: str | None = None
     content: str | None = None

@@ -21,6 +21,7 @@ Registry fields of the girder source:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlencode
 
@@ -151,7 +152,16 @@ def _save_as_png(encoded: Path, target: Path) -> None:
     try:
         with Image.open(encoded) as image:
             image.convert("RGB").save(partial, format="PNG")
+    except Image.DecompressionBombError as err:
+        partial.unlink(missing_ok=True)
+        claimed = re.search(r"\(([0-9]+) pixels\)", str(err))   # Pillow's message: "Image size (N pixels) ..."
+        pixels = f"{int(claimed.group(1)):,} pixels" if claimed else "too many pixels"
+        raise DownloadError(f"the Girder server's region answer for {target.name} claims {pixels}, more than "
+                            f"histodata decodes ({2 * Image.MAX_IMAGE_PIXELS:,}); nothing was saved.",
+                            "Ask for a smaller region or a coarser resolution (`mpp` or `magnification` under "
+                            "`regions` in the registry entry).") from None
     except (UnidentifiedImageError, OSError) as err:
+        partial.unlink(missing_ok=True)
         raise DownloadError(f"the Girder server's region answer for {target.name} is not an image ({err}).",
                             "The item may not be a large image on this server.") from None
     finally:

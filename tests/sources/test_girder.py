@@ -216,3 +216,30 @@ def test_fetch_of_bcss_style_crops(dsa, extra_registry):
     with Image.open(raw / "images" / "TCGA-A1-A0SK-DX1_xmin45749_ymin25055_MPP-0.2500.png") as image:
         assert image.format == "PNG" and image.size == (333, 250)
     assert json.loads((raw / "annotations" / "TCGA-A1-A0SK-01Z-00-DX1.json").read_text())[0]["annotation"]
+
+
+def bomb_jpeg(width: int = 30000, height: int = 30000) -> bytes:
+    """A small JPEG whose header claims `width` x `height` pixels (Pillow refuses to open it)."""
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(buffer, "JPEG")
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def test_a_crop_claiming_a_huge_size_is_a_clear_error_not_a_crash(dsa, extra_registry):
+    from emulators.service import Reply
+
+    dsa.region = lambda request, item: Reply(200, bomb_jpeg(), {"Content-Type": "image/jpeg"})
+    extra_registry(entry_yaml("bcss-bomb", {"kind": "girder", "api_url": API, "folder": dsa.refs["slides"].id,
+                                            "regions": {"mpp": 0.25, "rois": [ROI]}}))
+    result = run_cli("fetch", "bcss-bomb")
+    assert result.returncode not in (0, 70), result.stderr
+    assert "Traceback" not in result.stderr and "900,000,000 pixels" in result.stderr
+    assert "TCGA-A1-A0SK-DX1_xmin45749_ymin25055_MPP-0.2500.png" in result.stderr
+    raw = dataset_paths("bcss-bomb").raw
+    left = [p.name for p in raw.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+    assert left == [], "neither the crop nor the server's answer is kept"
