@@ -7,7 +7,7 @@ import pytest
 
 import histodata
 from helpers import run_cli
-from histodata.errors import StandardizeError
+from histodata.errors import StandardizeError, UnknownDatasetError
 from histodata.layout import dataset_paths, write_record
 from histodata.standardize import standardize_dataset
 
@@ -35,15 +35,17 @@ def test_load_gives_root_manifest_classes_info(isolated_env):
 
 
 def test_load_explains_missing_and_unstandardized(tmp_path):
-    with pytest.raises(StandardizeError, match="is not on disk.*histodata fetch beta"):
-        histodata.load("beta")
+    with pytest.raises(StandardizeError, match="is not on disk.*histodata fetch bcss"):
+        histodata.load("bcss")
+    with pytest.raises(UnknownDatasetError, match="No dataset with id 'beta'"):
+        histodata.load("beta")                   # neither in the registry nor on disk
     paths = dataset_paths("beta")
     paths.raw.mkdir(parents=True)
     with pytest.raises(StandardizeError, match="not standardized"):
-        histodata.load("beta")
+        histodata.load("beta")                   # a local-only dataset is still found
     custom = tmp_path / "elsewhere"
     with pytest.raises(StandardizeError, match=f"--root {custom}"):
-        histodata.load("beta", root=custom)
+        histodata.load("BCSS", root=custom)
 
 
 def test_list_shows_states_and_sizes():
