@@ -90,7 +90,7 @@ class _Download:
         """Bytes of a claimed partial usable for resuming (0 = start from scratch)."""
         kept, state = self.partial.size, self.partial.state
         trustworthy = state.etag or state.last_modified or self.expected
-        too_big = self.size is not None and kept > self.size
+        too_big = any(limit is not None and kept > limit for limit in (self.size, state.total))
         if kept and (not trustworthy or too_big):
             self.partial.restart()
             return 0
@@ -139,8 +139,10 @@ class _Download:
             except RestartFromZero as why:
                 restarts += 1
                 if restarts > MAX_RESTARTS:
-                    raise DownloadError(f"{self.shown_url} keeps changing while it downloads ({why}).",
-                                        "Try again later.") from None
+                    raise DownloadError(f"{self.shown_url} could not be downloaded consistently: "
+                                        f"{restarts} restarts from zero ({why}).",
+                                        "The file keeps changing on the server, or the server cannot "
+                                        "resume it safely; try again later.") from None
                 log.info("%s: %s; restarting from zero", self.shown_url, why)
                 self._start_over()
             except RetryableError as error:
@@ -160,6 +162,8 @@ class _Download:
         with self._open(offset) as body:
             if offset and not body.start:
                 self._start_over()
+            elif body.start:
+                self._check_same_file(body)
             self._check_announced_size(body)
             self._remember_validators(body)
             received = self._write(body)
@@ -177,6 +181,17 @@ class _Download:
         return open_http(self.session, self.url, offset=offset, etag=state.etag,
                          last_modified=state.last_modified, headers=self.headers, allow_html=self.allow_html)
 
+    def _check_same_file(self, body: Body) -> None:
+        """Splice a resumed answer only onto bytes provably of the same file: the total the server
+        first announced must not change, and a validator (or expected checksums) must vouch for it."""
+        known = self.partial.state.total
+        if known is not None and body.total is not None and body.total != known:
+            raise RestartFromZero(f"the file's size changed from {known} to {body.total} bytes")
+        resumed = body.total is None or body.start < body.total      # (not a 416 'already complete')
+        if resumed and not self.is_ftp and not (body.etag or body.last_modified or self.expected):
+            raise RestartFromZero("the server sends no ETag or Last-Modified to show that the bytes kept "
+                                  "belong to the same file")
+
     def _check_announced_size(self, body: Body) -> None:
         if self.size is not None and body.total is not None and body.total != self.size:
             raise ChecksumError(f"{self.shown_url} is {body.total} bytes on the server but {self.size} "
@@ -187,9 +202,11 @@ class _Download:
             self.display.set_total(self.handle, body.total)
 
     def _remember_validators(self, body: Body) -> None:
+        """Keep the validators and the announced total with the partial (for the next resume)."""
         state = self.partial.state
-        if (body.etag, body.last_modified) != (state.etag, state.last_modified):
-            state.etag, state.last_modified = body.etag, body.last_modified
+        total = state.total if body.start and body.total is None else body.total
+        if (body.etag, body.last_modified, total) != (state.etag, state.last_modified, state.total):
+            state.etag, state.last_modified, state.total = body.etag, body.last_modified, total
             self.partial.save()
 
     def _write(self, body: Body) -> int:

@@ -43,6 +43,7 @@ class PartialState:
     checksums: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     last_modified: str | None = None
+    total: int | None = None   # the whole file's size as the server first announced it
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
 
@@ -146,7 +147,7 @@ class Partial:
     def restart(self) -> None:
         """Forget the bytes (the server ignored Range or the file changed upstream)."""
         self.path.write_bytes(b"")
-        self.state.etag = self.state.last_modified = None
+        self.state.etag = self.state.last_modified = self.state.total = None
         self.save()
 
     def commit(self) -> None:
@@ -190,6 +191,7 @@ class Partial:
         for number, (_size, partial, state) in enumerate(usable):
             if number == 0 and self._take(partial):
                 self.state.etag, self.state.last_modified = state.etag, state.last_modified
+                self.state.total = state.total
             else:
                 _remove(partial, partial.with_name(partial.name + ".json"))
 

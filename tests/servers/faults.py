@@ -18,6 +18,8 @@ Actions (one request each):
   changed            the file with one byte flipped and a new ETag/Last-Modified (file changed upstream)
   changed-range      like `changed`, but Range is honoured even though If-Range no longer matches
   bigger             the file plus 10 extra bytes
+  lying              the file changes (one byte flipped, 10 bytes more) but keeps its ETag and
+                     Last-Modified: a server whose validators lie (Range honoured)
 """
 from __future__ import annotations
 
@@ -141,8 +143,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._plain(202, b"", {"x-amzn-waf-action": "challenge"})
         if name == "empty":
             return self._plain(200, b"", {"Content-Type": route.content_type})
-        if name in ("wrong", "changed", "changed-range"):
+        if name in ("wrong", "changed", "changed-range", "lying"):
             data = _flip(data)
+        if name == "lying":
+            route.data = data = data + b"0123456789"
         if name in ("changed", "changed-range"):
             route.data, route.etag, route.last_modified = data, '"v2"', "Tue, 03 Jan 2023 10:00:00 GMT"
             etag, modified = route.etag, route.last_modified
