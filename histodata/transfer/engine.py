@@ -18,7 +18,7 @@ from .http_transport import open_http
 from .models import DownloadResult
 from .partial import Partial, PartialState
 from .progress import TransferDisplay
-from .retry import RetryableError, RetryPolicy
+from .retry import RetryableError, RetryPolicy, SpeedGuard, StalledError
 from .transport import Body, RestartFromZero, display_url
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,8 @@ class _Download:
                 log.info("%s: %s; restarting from zero", self.shown_url, why)
                 self._start_over()
             except RetryableError as error:
-                failures = 1 if self.partial.size > before else failures + 1
+                progressed = self.partial.size > before and not isinstance(error, StalledError)
+                failures = 1 if progressed else failures + 1
                 self.policy.wait(failures, error, self.cancel)
 
     def _start_over(self) -> None:
@@ -213,6 +214,7 @@ class _Download:
         """Append the body to the partial file and the hasher; returns the bytes received."""
         received = 0
         limit = None if self.size is None else self.size - body.start
+        speed = SpeedGuard(self.shown_url)
         try:
             with open(self.partial.path, "ab") as out:
                 for chunk in body.chunks:
@@ -222,6 +224,7 @@ class _Download:
                     self.hasher.update(chunk)
                     received += len(chunk)
                     self.display.advance(self.handle, len(chunk))
+                    speed.add(len(chunk))
                     if limit is not None and received > limit:
                         raise ChecksumError(f"{self.shown_url} sent more than the expected {self.size} "
                                             "bytes; nothing was saved.",

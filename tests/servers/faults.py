@@ -18,6 +18,7 @@ Actions (one request each):
   changed            the file with one byte flipped and a new ETag/Last-Modified (file changed upstream)
   changed-range      like `changed`, but Range is honoured even though If-Range no longer matches
   bigger             the file plus 10 extra bytes
+  trickle:N:S        serve (Range honoured) N bytes at once, then one byte every S seconds (a slow loris)
   lying              the file changes (one byte flipped, 10 bytes more) but keeps its ETag and
                      Last-Modified: a server whose validators lie (Range honoured)
 """
@@ -152,12 +153,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             etag, modified = route.etag, route.last_modified
         if name == "bigger":
             data = data + b"0123456789"
+        if name == "trickle":
+            count, _, pause = arg.partition(":")
+            return self._serve(route, data, etag, modified, False, int(count), trickle=float(pause))
         self._serve(route, data, etag, modified, ignore_range=name == "ignore-range",
                     cut=int(arg) if name in ("drop", "truncate") else None,
                     ignore_if_range=name == "changed-range")
 
     def _serve(self, route: Route, data: bytes, etag: str, modified: str, ignore_range: bool,
-               cut: int | None, ignore_if_range: bool = False) -> None:
+               cut: int | None, ignore_if_range: bool = False, trickle: float | None = None) -> None:
         start, status = 0, 200
         wanted = _RANGE.match(self.headers.get("Range", ""))
         if_range = None if ignore_if_range else self.headers.get("If-Range")
@@ -183,6 +187,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if cut is not None:
             self.wfile.write(body[:cut])
             self.wfile.flush()
+            if trickle is not None:
+                for position in range(cut, len(body)):
+                    time.sleep(trickle)
+                    self.wfile.write(body[position:position + 1])
+                    self.wfile.flush()
             self.close_connection = True
             return
         self.wfile.write(body)

@@ -208,3 +208,29 @@ def test_the_announced_total_is_kept_in_the_partial_state(fault_server, tmp_path
     fault_server.routes["/file.bin"].data = DATA + b"more"     # same ETag, another total
     result = fetch(fault_server, tmp_path, checksums={}, size=None, data=DATA + b"more")
     assert result.path.read_bytes() == DATA + b"more" and result.resumed_from == 0
+
+
+@pytest.fixture
+def stall_after_half_a_second(monkeypatch):
+    monkeypatch.setenv("HISTODATA_LOW_SPEED_LIMIT", "1000")
+    monkeypatch.setenv("HISTODATA_LOW_SPEED_TIME", "0.5")
+
+
+def test_a_slow_loris_server_is_given_up_on_with_a_clear_message(fault_server, tmp_path,
+                                                                   stall_after_half_a_second):
+    with pytest.raises(DownloadError, match=r"stalled .*below the minimum of 1000 bytes/s over 0.5 s.*"
+                                            r"gave up after 4 tries") as caught:
+        fetch(fault_server, tmp_path, ["trickle:50000:0.1"] * 10)
+    assert "HISTODATA_LOW_SPEED_LIMIT=0" in caught.value.hint
+    requests = fault_server.requests_for("/file.bin")
+    offsets = [int(r["headers"].get("Range", "bytes=0-")[6:-1]) for r in requests]
+    assert len(requests) == 4 and offsets[3] >= 3 * 50000                # each try resumed the kept bytes
+    result = fetch(fault_server, tmp_path)           # the next run resumes the kept bytes
+    assert result.resumed_from >= 4 * 50000 and result.path.read_bytes() == DATA
+
+
+def test_a_stall_is_retried_and_resumes_where_it_stopped(fault_server, tmp_path, stall_after_half_a_second):
+    result = fetch(fault_server, tmp_path, ["trickle:300000:0.1", "trickle:300000:0.1"])
+    assert result.path.read_bytes() == DATA
+    ranges = [r["headers"].get("Range") for r in fault_server.requests_for("/file.bin")]
+    assert ranges[0] is None and ranges[1].startswith("bytes=300") and ranges[2].startswith("bytes=600")
