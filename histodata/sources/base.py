@@ -72,7 +72,8 @@ class OwnDownload(Protocol):
     kind are downloaded by `download(remote, path, session, quiet=...)` instead of one plain GET.
     It must leave verified bytes at `path` (use the engine, `histodata.transfer.download`, for the
     transfer; `verify_local_file` for a file it made itself) and return a DownloadResult, or raise
-    a histodata error."""
+    a histodata error. A `work_dir` keyword names where its bookkeeping and temporaries go (the
+    dataset's `.partial/` folder, never raw/): pass it on to the engine and put temporaries there."""
 
     def download(self, remote: RemoteFile, path: Any, session: Any = None, *, quiet: bool | None = None,
                  **kwargs: Any) -> Any: ...

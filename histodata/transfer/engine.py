@@ -33,16 +33,19 @@ _RUN_AGAIN = "run the same command again to resume"
 def download(url: str, path, checksums: dict[str, str] | None = None, size: int | None = None,
              headers: dict[str, str] | None = None, *, session=None, quiet: bool | None = None,
              allow_html: bool = False, policy: RetryPolicy | None = None,
-             display: TransferDisplay | None = None, cancel: threading.Event | None = None) -> DownloadResult:
+             display: TransferDisplay | None = None, cancel: threading.Event | None = None,
+             work_dir=None) -> DownloadResult:
     """Download `url` to `path`, verified against `size` and `checksums` ({"md5": hex, ...}).
 
-    Bytes stream into a per-process partial file beside `path` while every expected algorithm
-    plus sha256 is computed; only verified bytes are renamed into place. An interrupted download
-    resumes on the next call. Raises DownloadError, or ChecksumError for wrong bytes.
+    Bytes stream into a per-process partial file while every expected algorithm plus sha256 is
+    computed; only verified bytes are renamed into place. The partial, its state and the lock live
+    in `work_dir` (default: beside `path`). An interrupted download resumes on the next call.
+    Raises DownloadError, or ChecksumError for wrong bytes.
     """
     job = _Download(url, Path(path).expanduser().absolute(), normalize_checksums(checksums), size,
                     dict(headers or {}), session or new_session(), allow_html,
-                    policy or RetryPolicy.from_env(), cancel)
+                    policy or RetryPolicy.from_env(), cancel,
+                    None if work_dir is None else Path(work_dir).expanduser().absolute())
     if display is not None:
         return job.run(display)
     with TransferDisplay(quiet) as own_display:
@@ -53,10 +56,11 @@ class _Download:
     """The state of one download while it runs."""
 
     def __init__(self, url, target: Path, expected: dict[str, str], size: int | None, headers: dict,
-                 session, allow_html: bool, policy: RetryPolicy, cancel: threading.Event | None):
+                 session, allow_html: bool, policy: RetryPolicy, cancel: threading.Event | None,
+                 work_dir: Path | None = None):
         self.url, self.target, self.expected, self.size = url, target, expected, size
         self.headers, self.session, self.allow_html, self.policy = headers, session, allow_html, policy
-        self.cancel = cancel
+        self.cancel, self.work_dir = cancel, work_dir
         self.shown_url = display_url(url)
         self.is_ftp = urlsplit(url).scheme.lower() == "ftp"
         for name, value in headers.items():
@@ -66,7 +70,8 @@ class _Download:
 
     # -- the whole job ---------------------------------------------------------------------
     def run(self, display: TransferDisplay) -> DownloadResult:
-        with Partial(self.target, PartialState(self.url, self.size, self.expected)) as partial:
+        state = PartialState(self.url, self.size, self.expected)
+        with Partial(self.target, state, self.work_dir) as partial:
             self.partial, self.display = partial, display
             resumed_from = self._kept_bytes()
             self.handle = display.start_file(self.target.name, self.size, resumed_from)
