@@ -18,6 +18,7 @@ import requests
 from .. import constants
 from ..errors import DownloadError
 from ..redact import redact
+from .transport import tried_url
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def request_with_retries(session: requests.Session, method: str, url: str, *,
             _ = response.content  # a truncated body raises here, inside the retry loop
             return response
         except requests.RequestException as err:
-            error = network_error(err, url)
+            error = network_error(err, tried_url(session, url))
         except RetryableError as err:
             error = err
         failed += 1
