@@ -184,6 +184,18 @@ def api_json(session, url: str, *, what: str, **kwargs):
                             "The service may be down or behind a login page; try again later.") from None
 
 
+def usable_file_name(name: str | None) -> str | None:
+    """A server-given file name (`Content-Disposition`, a provider's `name`) reduced to its last
+    path part; None when nothing usable is left (empty, quotes only, `.`, `..`, a NUL), so the
+    caller falls back to the registry's name or the file's id."""
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip().strip('"').strip()
+    if base in ("", ".", "..") or "\x00" in base:
+        return None
+    return base
+
+
 def remote_name(*parts: str | None) -> str:
     """Join server-given folder and file names into one safe relative path."""
     joined = "/".join(p.strip("/") for p in parts if p and p.strip("/"))
