@@ -11,6 +11,8 @@ ENV_OFFLINE = "HISTODATA_OFFLINE"
 ENV_CACHE = "HISTODATA_CACHE"
 ENV_RETRIES = "HISTODATA_RETRIES"   # total tries per request (download engine, API calls)
 ENV_BACKOFF = "HISTODATA_BACKOFF"   # base backoff delay in seconds (doubles per failure, jittered)
+ENV_LOW_SPEED_LIMIT = "HISTODATA_LOW_SPEED_LIMIT"  # bytes/s below which a download counts as stalled (0: off)
+ENV_LOW_SPEED_TIME = "HISTODATA_LOW_SPEED_TIME"    # seconds the speed must stay below that limit
 ENV_ARCHIVE_MAX_BYTES = "HISTODATA_ARCHIVE_MAX_BYTES"      # bomb guard: most bytes an archive may expand to
 ENV_ARCHIVE_MAX_RATIO = "HISTODATA_ARCHIVE_MAX_RATIO"      # bomb guard: most uncompressed/compressed ratio
 ENV_ARCHIVE_MAX_MEMBERS = "HISTODATA_ARCHIVE_MAX_MEMBERS"  # bomb guard: most members in one archive
@@ -98,6 +100,12 @@ def retry_tries(default: int) -> int:
 def retry_backoff(default: float) -> float:
     """Base backoff delay in seconds: $HISTODATA_BACKOFF, else `default`."""
     return _env_number(ENV_BACKOFF, default)
+
+
+def low_speed(default_limit: float, default_time: float) -> tuple[float, float]:
+    """(bytes per second, seconds): a download slower than this over that long is stalled;
+    $HISTODATA_LOW_SPEED_LIMIT and $HISTODATA_LOW_SPEED_TIME (0 turns the guard off)."""
+    return _env_number(ENV_LOW_SPEED_LIMIT, default_limit), _env_number(ENV_LOW_SPEED_TIME, default_time)
 
 
 def zenodo_token() -> str | None:

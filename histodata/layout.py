@@ -7,6 +7,8 @@
     <root>/<id>/manifest.parquet  one row per sample
     <root>/<id>/dataset.json      the dataset record: entry snapshot, layout version, class map,
                                   what was verified (sizes, sha256, source, time, version)
+    <root>/<id>/.partial/         bookkeeping of downloads and adoptions in progress (locks, partial
+                                  files and their state, temporaries), so raw/ holds listed files only
 """
 from __future__ import annotations
 
@@ -62,6 +64,15 @@ class DatasetPaths:
     def lock(self) -> Path:
         return self.base / ".lock"
 
+    @property
+    def partial(self) -> Path:
+        """Bookkeeping of work in progress: never inside raw/, so no listed name can collide with it."""
+        return self.base / PARTIAL_DIR
+
+    def work_dir(self, target: Path) -> Path:
+        """The bookkeeping folder for a file under raw/ (mirrors its folder under `partial`)."""
+        return self.partial / Path(target).parent.relative_to(self.raw)
+
     def raw_file(self, name: str) -> Path:
         """The path of a raw file; refuses names that would leave raw/."""
         path = (self.raw / name).resolve()
@@ -69,6 +80,18 @@ class DatasetPaths:
         if path != raw and raw not in path.parents:
             raise UnsafeArchiveError(f"refusing file name {name!r}: it would be written outside {raw}.")
         return self.raw / name
+
+
+def prune_partial(paths: DatasetPaths) -> None:
+    """Remove the empty folders of `.partial/` (and it, when empty): what is left is work in
+    progress (a partial kept for the next run). Call it under the dataset lock."""
+    if not paths.partial.is_dir():
+        return
+    for folder, _subfolders, _files in sorted(os.walk(paths.partial), key=lambda row: -len(row[0])):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass        # not empty: kept on purpose
 
 
 def dataset_paths(dataset_id: str, root: str | os.PathLike | None = None) -> DatasetPaths:

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from ._version import __version__
 from .errors import HistodataError
 from .layout import DatasetPaths, read_record, write_record
+from .locking import acquire
 
 log = logging.getLogger(__name__)
 
@@ -197,15 +198,11 @@ def save_fetch(paths: DatasetPaths, new_files: dict[str, FileRecord], state: Fet
 @contextmanager
 def dataset_lock(paths: DatasetPaths):
     """One writer of a dataset's folder and record at a time; a second one waits and says so."""
-    from filelock import FileLock, Timeout  # heavy: filelock, imported on first use
+    from filelock import FileLock  # heavy: filelock, imported on first use
 
     lock = FileLock(str(paths.lock))
     try:
-        paths.base.mkdir(parents=True, exist_ok=True)
-        lock.acquire(timeout=0)
-    except Timeout:    # (a kind of OSError: caught first)
-        log.warning("another histodata process is fetching %s; waiting for it to finish ...", paths.id)
-        lock.acquire()
+        acquire(lock, f"another histodata process is fetching {paths.id}; waiting for it to finish ...")
     except OSError as err:
         raise HistodataError(f"cannot write in {paths.base}: {err.strerror or err}.",
                              "Choose a data root you can write to (--root DIR or $HISTODATA_HOME).") from None

@@ -3,6 +3,8 @@ import http.server
 import threading
 
 import pytest
+from helpers import run_cli
+from servers.nginx import free_port
 from servers.quiet import QuietHTTPServer
 
 from histodata.errors import HistodataError, OfflineError
@@ -94,3 +96,36 @@ def test_credentials_kept_on_same_host_redirect(two_servers, monkeypatch):
     response = session.get("https://api.example.com/same", headers={"Girder-Token": "s3cret-token"})
     assert response.content == b"payload"
     assert [h.get("Girder-Token") for _, h in Handler.seen] == ["s3cret-token", "s3cret-token"]
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("https://zenodo.org/=http://127.0.0.1:8766", "original ends with '/' but the replacement does not"),
+    ("https://zenodo.org/api/=http://127.0.0.1:8766/x", "original ends with '/' but the replacement does not"),
+    ("https://zenodo.org=file:///srv/zenodo", "'file:///srv/zenodo' is not an http://, https:// or ftp://"),
+    ("zenodo.org=http://127.0.0.1:8766", "the original 'zenodo.org' is not an http://"),
+])
+def test_a_mirror_typo_is_an_error_naming_the_item_and_the_fix(spec, words, monkeypatch, tmp_path):
+    with pytest.raises(HistodataError, match=words) as caught:
+        parse_mirrors(f"https://ok.org=http://127.0.0.1:1 {spec}")
+    assert repr(spec) in caught.value.message and caught.value.hint
+    monkeypatch.setenv("HISTODATA_MIRRORS", spec)
+    result = run_cli("download", "https://zenodo.org/api/records/1/files/a.bin/content",
+                     "-o", str(tmp_path / "a.bin"))
+    assert result.returncode == 1 and "HISTODATA_MIRRORS" in result.stderr and repr(spec) in result.stderr
+    assert "check your connection" not in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_mirrors_with_a_slash_on_both_sides_or_only_on_the_replacement_still_work():
+    pairs = parse_mirrors("https://a.org/=http://127.0.0.1:1/ https://b.org=http://127.0.0.1:2/")
+    assert apply_mirrors("https://a.org/x", pairs) == "http://127.0.0.1:1/x"
+    assert apply_mirrors("https://b.org/x", pairs) == "http://127.0.0.1:2/x"
+
+
+def test_a_download_error_names_the_mirror_tried_and_the_original(monkeypatch, tmp_path):
+    port = free_port()                                   # nothing listens there
+    monkeypatch.setenv("HISTODATA_MIRRORS", f"https://files.example.org=http://127.0.0.1:{port}/typo")
+    monkeypatch.setenv("HISTODATA_RETRIES", "1")
+    result = run_cli("download", "https://files.example.org/a.bin", "-o", str(tmp_path / "a.bin"))
+    assert result.returncode == 1, result.stderr
+    assert "https://files.example.org/a.bin" in result.stderr
+    assert f"tried at the mirror http://127.0.0.1:{port}/typo/a.bin" in result.stderr

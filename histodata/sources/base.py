@@ -72,7 +72,8 @@ class OwnDownload(Protocol):
     kind are downloaded by `download(remote, path, session, quiet=...)` instead of one plain GET.
     It must leave verified bytes at `path` (use the engine, `histodata.transfer.download`, for the
     transfer; `verify_local_file` for a file it made itself) and return a DownloadResult, or raise
-    a histodata error."""
+    a histodata error. A `work_dir` keyword names where its bookkeeping and temporaries go (the
+    dataset's `.partial/` folder, never raw/): pass it on to the engine and put temporaries there."""
 
     def download(self, remote: RemoteFile, path: Any, session: Any = None, *, quiet: bool | None = None,
                  **kwargs: Any) -> Any: ...
@@ -181,6 +182,18 @@ def api_json(session, url: str, *, what: str, **kwargs):
         kind = response.headers.get("Content-Type")
         raise DownloadError(f"{what}: {url} did not answer JSON (got {kind}).",
                             "The service may be down or behind a login page; try again later.") from None
+
+
+def usable_file_name(name: str | None) -> str | None:
+    """A server-given file name (`Content-Disposition`, a provider's `name`) reduced to its last
+    path part; None when nothing usable is left (empty, quotes only, `.`, `..`, a NUL), so the
+    caller falls back to the registry's name or the file's id."""
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip().strip('"').strip()
+    if base in ("", ".", "..") or "\x00" in base:
+        return None
+    return base
 
 
 def remote_name(*parts: str | None) -> str:

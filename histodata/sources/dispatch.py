@@ -2,11 +2,10 @@
 plain URLs, or its kind's own `download` (Drive's confirm form, Kaggle's RPC, DSA region crops)."""
 from __future__ import annotations
 
-import glob
-
 from ..errors import BatchError, DownloadError, HistodataError
-from ..layout import DatasetPaths
+from ..layout import DatasetPaths, prune_partial
 from ..transfer import DownloadResult, DownloadTask, download_many
+from ..transfer.partial import has_partial, lock_path
 from . import kind_download
 from .base import RemoteFile, parallel_map
 
@@ -26,8 +25,9 @@ def download_remotes(remotes: list[RemoteFile], paths: DatasetPaths, session, wo
             by_kind.append((remote, path))
         else:
             tasks.append(DownloadTask(url=remote.url, path=path, checksums=dict(remote.checksums),
-                                      size=remote.size, headers=dict(remote.headers), name=remote.name))
-    done, errors = download_with_kinds(by_kind, session, quiet)
+                                      size=remote.size, headers=dict(remote.headers), name=remote.name,
+                                      work_dir=paths.work_dir(path)))
+    done, errors = download_with_kinds(by_kind, paths, session, quiet)
     results = []
     if tasks:
         try:
@@ -39,16 +39,17 @@ def download_remotes(remotes: list[RemoteFile], paths: DatasetPaths, session, wo
         except DownloadError as err:      # refused before any download started (e.g. not enough space)
             errors.append(err)
     done += [(by_path[str(r.path.absolute())], r) for r in results]
-    remove_download_locks(paths, [remote.name for remote, _ in done])
+    remove_bookkeeping(paths, [remote.name for remote, _ in done])
     return done, combined_error(errors)
 
 
-def download_with_kinds(pairs: list[tuple[RemoteFile, object]], session, quiet):
+def download_with_kinds(pairs: list[tuple[RemoteFile, object]], paths: DatasetPaths, session, quiet):
     """Files whose kind needs its own step: (done pairs, errors)."""
     def one(pair):
         remote, path = pair
         try:
-            return kind_download(remote.downloader)(remote, path, session, quiet=quiet)
+            return kind_download(remote.downloader)(remote, path, session, quiet=quiet,
+                                                    work_dir=paths.work_dir(path))
         except HistodataError as err:
             return err
 
@@ -70,11 +71,13 @@ def combined_error(errors: list[HistodataError]) -> HistodataError | None:
                       failures=[(None, e) for e in errors])
 
 
-def remove_download_locks(paths: DatasetPaths, names: list[str]) -> None:
-    """raw/ holds the dataset's files only: the engine's per-file `.<name>.lock` files of finished
-    downloads go (the caller holds the dataset lock; a file with a partial left keeps its lock)."""
+def remove_bookkeeping(paths: DatasetPaths, names: list[str]) -> None:
+    """The locks of finished downloads go, then every empty folder of `.partial/` (the caller holds
+    the dataset lock). Only the bookkeeping folder is touched: raw/ holds the dataset's files, and a
+    listed file named like a lock is one of them."""
     for name in names:
         target = paths.raw_file(name)
-        lock = target.with_name(f".{target.name}.lock")
-        if lock.exists() and not any(target.parent.glob(f".{glob.escape(target.name)}.*.partial")):
-            lock.unlink(missing_ok=True)
+        work = paths.work_dir(target)
+        if not has_partial(target, work):
+            lock_path(target, work).unlink(missing_ok=True)
+    prune_partial(paths)

@@ -133,8 +133,10 @@ def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
     """Fetch a region crop through the engine, then save it as PNG (as BCSS did) and verify the
     PNG against the registry's checksums, if any."""
     path = Path(path)
-    encoded = path.with_name(path.name + ".region")
-    fetched = engine_download(remote.url, encoded, headers=remote.headers, session=session, quiet=quiet)
+    work_dir = kwargs.get("work_dir")   # bookkeeping and the undecoded crop stay out of raw/
+    encoded = (Path(work_dir) if work_dir else path.parent) / (path.name + ".region")
+    fetched = engine_download(remote.url, encoded, headers=remote.headers, session=session, quiet=quiet,
+                              work_dir=work_dir)
     _save_as_png(encoded, path)
     return verify_local_file(path, remote, resumed_from=fetched.resumed_from)
 

@@ -36,7 +36,7 @@ from ..transfer.retry import (
     retryable_status_error,
     status_is_retryable,
 )
-from .base import RemoteFile, apply_pinned, remote_name
+from .base import RemoteFile, apply_pinned, remote_name, usable_file_name
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,8 @@ def list_files(source, session, entry) -> list[RemoteFile]:
         files = [_remote(name, file_id, key) for name, file_id in walk_folder(session, source.folder, key)]
     elif source.file:
         pinned = source.files or []
-        name = pinned[0].name if len(pinned) == 1 else probe_name(session, file_url(source.file, key))
+        name = pinned[0].name if len(pinned) == 1 else probe_name(session, file_url(source.file, key),
+                                                                        fallback=source.file)
         files = [_remote(name, source.file, key)]
     else:
         missing = [spec.name for spec in source.files or [] if not spec.id]
@@ -184,14 +185,15 @@ def legacy_children(page: str) -> list[tuple[str, str, bool]]:
     return [(child[0], child[2], child[3] == FOLDER_MIME) for child in children if len(child) > 3]
 
 
-def probe_name(session, url: str) -> str:
-    """The file's name, for a single-file source whose registry gives none."""
+def probe_name(session, url: str, fallback: str | None = None) -> str:
+    """The file's name, for a single-file source whose registry gives none; `fallback` (the file
+    id) when the answer is the file but names none usable (`filename=""`)."""
     response = session.get(url, stream=True)
     try:
         if "Content-Disposition" in response.headers:
             name = filename_from_disposition(response.headers["Content-Disposition"])
-            if name:
-                return remote_name(name)
+            if name or fallback:
+                return remote_name(name or fallback)
         page = _read_page(response)
     finally:
         response.close()
@@ -206,10 +208,11 @@ def probe_name(session, url: str) -> str:
 def filename_from_disposition(value: str) -> str | None:
     """`filename*=UTF-8''…` first, then `filename="…"` (as gdown reads them)."""
     star = re.search(r"filename\*=UTF-8''([^;]+)", value, re.IGNORECASE)
-    if star:
-        return unquote(star.group(1).strip().strip('"'))
+    name = usable_file_name(unquote(star.group(1).strip().strip('"'))) if star else None
+    if name:
+        return name
     plain = re.search(r'filename="([^"]+)"', value) or re.search(r"filename=([^;]+)", value)
-    return unquote(plain.group(1).strip()) if plain else None
+    return usable_file_name(unquote(plain.group(1).strip())) if plain else None
 
 
 # ----------------------------------------------------------------------------- downloading

@@ -153,7 +153,7 @@ def download(remote: RemoteFile, path, session=None, *, quiet=None, **kwargs):
         return engine_download(storage_url, path, remote.checksums, remote.size, session=session, quiet=quiet,
                                **kwargs)
     path = Path(path)
-    archive = path.with_name(path.name + ".zip")
+    archive = Path(kwargs.get("work_dir") or path.parent) / (path.name + ".zip")   # never over a listed file
     fetched = engine_download(storage_url, archive, session=session, quiet=quiet, **kwargs)
     unzip_single_member(archive, path)
     return verify_local_file(path, remote, url=storage_url, resumed_from=fetched.resumed_from)

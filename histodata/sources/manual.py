@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import AccessError, HistodataError
+from ..layout import prune_partial
 from ..transfer.hashing import check_file
 from ..transfer.progress import TransferDisplay
 from .base import RemoteFile
@@ -198,7 +199,10 @@ def ingest(entry, from_dir, paths, files=None, quiet=None, only=None) -> IngestR
     taken = {rel for rel, _, _ in plan}
     if files is None:
         report.unexpected = [rel for rel in folder.files if rel not in taken]
-    adopt_all(folder, plan, paths, report, quiet)
+    try:
+        adopt_all(folder, plan, paths, report, quiet)
+    finally:
+        prune_partial(paths)
     if report.missing or report.mismatched or report.unexpected:
         log.warning("%s", report.summary())
     return report
@@ -288,7 +292,8 @@ def check_and_adopt(source: Path, name: str, spec, paths, report: IngestReport,
         report.mismatched.append(Mismatch(name, str(source), f"{check.failed[0]} differs from the registry "
                                           "(corrupted or a different version)"))
         return None
-    linked = place(source, paths.raw_file(name))
+    target = paths.raw_file(name)
+    linked = place(source, target, paths.work_dir(target))
     return AdoptedFile(name, str(source), check.size, check.digests["sha256"],
                        {a: check.digests[a] for a in expected}, linked)
 
@@ -302,14 +307,18 @@ def check_with_progress(path: Path, expected: dict[str, str], size: int | None, 
         display.finish_file(handle)
 
 
-def place(source: Path, target: Path) -> bool:
+def place(source: Path, target: Path, scratch: Path | None = None) -> bool:
     """Hard-link `source` at `target` (replacing what is there); copy only when linking is
-    impossible (another filesystem, or a filesystem without links). True when linked."""
+    impossible (another filesystem, or a filesystem without links). True when linked. The
+    temporary name is made in `scratch` (the dataset's `.partial/`, so no listed file in raw/ can
+    be taken for it), else beside `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and os.path.samefile(source, target):
         return True
     source = source.resolve()      # a symlink in DIR: adopt the file it names, never the link
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.adopt")
+    folder = scratch if scratch is not None else target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{target.name}.{os.getpid()}.adopt"
     temporary.unlink(missing_ok=True)
     try:
         os.link(source, temporary)

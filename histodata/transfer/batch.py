@@ -68,7 +68,8 @@ def download_many(tasks, workers: int = DEFAULT_WORKERS, per_host: int | None = 
             try:
                 outcomes[index] = download(task.url, task.path, task.checksums, task.size, task.headers,
                                            session=session, allow_html=task.allow_html, policy=policy,
-                                           display=display, cancel=cancel)
+                                           display=display, cancel=cancel,
+                                           work_dir=task.work_dir)
             except HistodataError as error:
                 outcomes[index] = error
 

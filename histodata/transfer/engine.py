@@ -18,7 +18,7 @@ from .http_transport import open_http
 from .models import DownloadResult
 from .partial import Partial, PartialState
 from .progress import TransferDisplay
-from .retry import RetryableError, RetryPolicy
+from .retry import RetryableError, RetryPolicy, SpeedGuard, StalledError
 from .transport import Body, RestartFromZero, display_url
 
 log = logging.getLogger(__name__)
@@ -33,16 +33,19 @@ _RUN_AGAIN = "run the same command again to resume"
 def download(url: str, path, checksums: dict[str, str] | None = None, size: int | None = None,
              headers: dict[str, str] | None = None, *, session=None, quiet: bool | None = None,
              allow_html: bool = False, policy: RetryPolicy | None = None,
-             display: TransferDisplay | None = None, cancel: threading.Event | None = None) -> DownloadResult:
+             display: TransferDisplay | None = None, cancel: threading.Event | None = None,
+             work_dir=None) -> DownloadResult:
     """Download `url` to `path`, verified against `size` and `checksums` ({"md5": hex, ...}).
 
-    Bytes stream into a per-process partial file beside `path` while every expected algorithm
-    plus sha256 is computed; only verified bytes are renamed into place. An interrupted download
-    resumes on the next call. Raises DownloadError, or ChecksumError for wrong bytes.
+    Bytes stream into a per-process partial file while every expected algorithm plus sha256 is
+    computed; only verified bytes are renamed into place. The partial, its state and the lock live
+    in `work_dir` (default: beside `path`). An interrupted download resumes on the next call.
+    Raises DownloadError, or ChecksumError for wrong bytes.
     """
     job = _Download(url, Path(path).expanduser().absolute(), normalize_checksums(checksums), size,
                     dict(headers or {}), session or new_session(), allow_html,
-                    policy or RetryPolicy.from_env(), cancel)
+                    policy or RetryPolicy.from_env(), cancel,
+                    None if work_dir is None else Path(work_dir).expanduser().absolute())
     if display is not None:
         return job.run(display)
     with TransferDisplay(quiet) as own_display:
@@ -53,10 +56,11 @@ class _Download:
     """The state of one download while it runs."""
 
     def __init__(self, url, target: Path, expected: dict[str, str], size: int | None, headers: dict,
-                 session, allow_html: bool, policy: RetryPolicy, cancel: threading.Event | None):
+                 session, allow_html: bool, policy: RetryPolicy, cancel: threading.Event | None,
+                 work_dir: Path | None = None):
         self.url, self.target, self.expected, self.size = url, target, expected, size
         self.headers, self.session, self.allow_html, self.policy = headers, session, allow_html, policy
-        self.cancel = cancel
+        self.cancel, self.work_dir = cancel, work_dir
         self.shown_url = display_url(url)
         self.is_ftp = urlsplit(url).scheme.lower() == "ftp"
         for name, value in headers.items():
@@ -66,7 +70,8 @@ class _Download:
 
     # -- the whole job ---------------------------------------------------------------------
     def run(self, display: TransferDisplay) -> DownloadResult:
-        with Partial(self.target, PartialState(self.url, self.size, self.expected)) as partial:
+        state = PartialState(self.url, self.size, self.expected)
+        with Partial(self.target, state, self.work_dir) as partial:
             self.partial, self.display = partial, display
             resumed_from = self._kept_bytes()
             self.handle = display.start_file(self.target.name, self.size, resumed_from)
@@ -90,7 +95,7 @@ class _Download:
         """Bytes of a claimed partial usable for resuming (0 = start from scratch)."""
         kept, state = self.partial.size, self.partial.state
         trustworthy = state.etag or state.last_modified or self.expected
-        too_big = self.size is not None and kept > self.size
+        too_big = any(limit is not None and kept > limit for limit in (self.size, state.total))
         if kept and (not trustworthy or too_big):
             self.partial.restart()
             return 0
@@ -139,12 +144,15 @@ class _Download:
             except RestartFromZero as why:
                 restarts += 1
                 if restarts > MAX_RESTARTS:
-                    raise DownloadError(f"{self.shown_url} keeps changing while it downloads ({why}).",
-                                        "Try again later.") from None
+                    raise DownloadError(f"{self.shown_url} could not be downloaded consistently: "
+                                        f"{restarts} restarts from zero ({why}).",
+                                        "The file keeps changing on the server, or the server cannot "
+                                        "resume it safely; try again later.") from None
                 log.info("%s: %s; restarting from zero", self.shown_url, why)
                 self._start_over()
             except RetryableError as error:
-                failures = 1 if self.partial.size > before else failures + 1
+                progressed = self.partial.size > before and not isinstance(error, StalledError)
+                failures = 1 if progressed else failures + 1
                 self.policy.wait(failures, error, self.cancel)
 
     def _start_over(self) -> None:
@@ -160,6 +168,8 @@ class _Download:
         with self._open(offset) as body:
             if offset and not body.start:
                 self._start_over()
+            elif body.start:
+                self._check_same_file(body)
             self._check_announced_size(body)
             self._remember_validators(body)
             received = self._write(body)
@@ -177,6 +187,17 @@ class _Download:
         return open_http(self.session, self.url, offset=offset, etag=state.etag,
                          last_modified=state.last_modified, headers=self.headers, allow_html=self.allow_html)
 
+    def _check_same_file(self, body: Body) -> None:
+        """Splice a resumed answer only onto bytes provably of the same file: the total the server
+        first announced must not change, and a validator (or expected checksums) must vouch for it."""
+        known = self.partial.state.total
+        if known is not None and body.total is not None and body.total != known:
+            raise RestartFromZero(f"the file's size changed from {known} to {body.total} bytes")
+        resumed = body.total is None or body.start < body.total      # (not a 416 'already complete')
+        if resumed and not self.is_ftp and not (body.etag or body.last_modified or self.expected):
+            raise RestartFromZero("the server sends no ETag or Last-Modified to show that the bytes kept "
+                                  "belong to the same file")
+
     def _check_announced_size(self, body: Body) -> None:
         if self.size is not None and body.total is not None and body.total != self.size:
             raise ChecksumError(f"{self.shown_url} is {body.total} bytes on the server but {self.size} "
@@ -187,15 +208,18 @@ class _Download:
             self.display.set_total(self.handle, body.total)
 
     def _remember_validators(self, body: Body) -> None:
+        """Keep the validators and the announced total with the partial (for the next resume)."""
         state = self.partial.state
-        if (body.etag, body.last_modified) != (state.etag, state.last_modified):
-            state.etag, state.last_modified = body.etag, body.last_modified
+        total = state.total if body.start and body.total is None else body.total
+        if (body.etag, body.last_modified, total) != (state.etag, state.last_modified, state.total):
+            state.etag, state.last_modified, state.total = body.etag, body.last_modified, total
             self.partial.save()
 
     def _write(self, body: Body) -> int:
         """Append the body to the partial file and the hasher; returns the bytes received."""
         received = 0
         limit = None if self.size is None else self.size - body.start
+        speed = SpeedGuard(self.shown_url)
         try:
             with open(self.partial.path, "ab") as out:
                 for chunk in body.chunks:
@@ -205,6 +229,7 @@ class _Download:
                     self.hasher.update(chunk)
                     received += len(chunk)
                     self.display.advance(self.handle, len(chunk))
+                    speed.add(len(chunk))
                     if limit is not None and received > limit:
                         raise ChecksumError(f"{self.shown_url} sent more than the expected {self.size} "
                                             "bytes; nothing was saved.",

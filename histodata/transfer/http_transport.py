@@ -12,7 +12,7 @@ from ..errors import DownloadError
 from . import sanity
 from .hashing import CHUNK
 from .retry import network_error, retryable_status_error, status_is_retryable
-from .transport import Body, RestartFromZero
+from .transport import Body, RestartFromZero, tried_url
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +38,16 @@ def open_http(session: requests.Session, url: str, *, offset: int, etag: str | N
         validator = if_range_validator(etag, last_modified)
         if validator:
             request_headers["If-Range"] = validator
+    where = tried_url(session, url)
     try:
         response = session.get(url, headers=request_headers, stream=True)
     except _NOT_RETRYABLE as err:
-        raise DownloadError(f"{url}: {type(err).__name__} ({str(err)[:200]}).",
+        raise DownloadError(f"{where}: {type(err).__name__} ({str(err)[:200]}).",
                             "The server redirects in a loop or to an unusable URL; check the URL.") from None
     except requests.RequestException as err:
-        raise network_error(err, url) from None
+        raise network_error(err, where) from None
     try:
-        return _body(response, url, offset, etag, last_modified, allow_html)
+        return _body(response, where, offset, etag, last_modified, allow_html)
     except BaseException:
         response.close()
         raise

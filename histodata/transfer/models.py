@@ -16,6 +16,7 @@ class DownloadTask:
     headers: dict[str, str] = field(default_factory=dict, repr=False)  # credentials: never shown
     name: str = ""  # shown in progress and errors; defaults to the file name
     allow_html: bool = False
+    work_dir: str | Path | None = None  # where its partial, state and lock live (default: beside path)
 
     @property
     def label(self) -> str:

@@ -1,31 +1,38 @@
 """The partial file of one target: a lock, this process's own temporary name, resumable state.
 
-Layout beside the target `<dir>/<name>`:
+These bookkeeping files live in a work folder: beside the target by default, or in a folder the
+caller gives (a dataset's `.partial/`, so `raw/` holds the dataset's files only and a listed file
+can never be taken for bookkeeping). Layout in the work folder, for the target `<dir>/<name>`:
 
 * `.<name>.lock` — a `filelock` lock held while this process works on the target;
 * `.<name>.<pid>-<random>.partial` — bytes received so far, written only by its owner;
 * `.<name>.<pid>-<random>.partial.json` — what the bytes are: url, validators, expectations.
 
 A leftover partial (a crash, `kill -9`, Ctrl-C, a full disk) is claimed by the next run with an
-atomic rename into its own name, so even with a broken lock two processes never share bytes.
+atomic rename into its own name, so even with a broken lock two processes never share bytes. With a
+separate work folder, partials an older version left beside the target are claimed from there too
+(only those whose sidecar describes them; nothing else beside the target is touched).
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import json
 import logging
 import os
 import re
 import secrets
+import shutil
 import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from ..errors import DownloadError
+from ..locking import acquire
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,7 @@ class PartialState:
     checksums: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     last_modified: str | None = None
+    total: int | None = None   # the whole file's size as the server first announced it
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
 
@@ -91,24 +99,47 @@ def _remove(*paths: Path) -> None:
             path.unlink()
 
 
+def lock_path(target: Path, work_dir: Path | None = None) -> Path:
+    """The lock file of `target` in its work folder (default: beside it)."""
+    return (target.parent if work_dir is None else Path(work_dir)) / f".{target.name}.lock"
+
+
+def has_partial(target: Path, work_dir: Path | None = None) -> bool:
+    """True when a partial of `target` is kept in its work folder (a resume is pending)."""
+    return bool(_partials_in(target.parent if work_dir is None else Path(work_dir), target.name))
+
+
+def _partials_in(folder: Path, name: str) -> list[tuple[Path, PartialState | None]]:
+    prefix = f".{name}."
+    found = []
+    for partial in folder.glob(glob.escape(prefix) + "*" + SUFFIX):
+        if not _TOKEN.fullmatch(partial.name[len(prefix):-len(SUFFIX)]):
+            continue  # the partial of another target whose name starts like ours
+        found.append((partial, _read_state(partial.with_name(partial.name + ".json"))))
+    return found
+
+
 class Partial:
     """Context manager: holds the target's lock; owns one partial file and its sidecar."""
 
-    def __init__(self, target: Path, state: PartialState):
+    def __init__(self, target: Path, state: PartialState, work_dir: Path | None = None):
         self.target = target
         self.state = state
+        self.folder = Path(work_dir) if work_dir is not None else target.parent
         token = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self.path = target.with_name(f".{target.name}.{token}{SUFFIX}")
+        self.path = self.folder / f".{target.name}.{token}{SUFFIX}"
         self.sidecar = self.path.with_name(self.path.name + ".json")
-        self._lock = FileLock(str(target.with_name(f".{target.name}.lock")))
+        self._lock = FileLock(str(lock_path(target, self.folder)))
 
     # -- lock -------------------------------------------------------------------------------
     def __enter__(self) -> "Partial":
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
             self._acquire()
         except OSError as err:
-            raise DownloadError(f"cannot write in {self.target.parent}: {err.strerror or err}.",
+            where = self.target.parent if self.folder == self.target.parent else self.folder
+            raise DownloadError(f"cannot write in {where}: {err.strerror or err}.",
                                 "Check that the folder is writable, or choose another target.") from None
         try:
             self._claim_leftover()
@@ -123,11 +154,7 @@ class Partial:
         self._lock.release()
 
     def _acquire(self) -> None:
-        try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            log.warning("waiting for another histodata process downloading %s", self.target)
-            self._lock.acquire()
+        acquire(self._lock, f"waiting for another histodata process downloading {self.target}")
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -146,12 +173,24 @@ class Partial:
     def restart(self) -> None:
         """Forget the bytes (the server ignored Range or the file changed upstream)."""
         self.path.write_bytes(b"")
-        self.state.etag = self.state.last_modified = None
+        self.state.etag = self.state.last_modified = self.state.total = None
         self.save()
 
     def commit(self) -> None:
         """Move the verified bytes under the final name, atomically."""
-        os.replace(self.path, self.target)
+        try:
+            os.replace(self.path, self.target)
+        except OSError as err:
+            if err.errno != errno.EXDEV:
+                raise
+            # the work folder is on another file system: copy beside the target, then rename
+            beside = self.target.with_name(self.path.name)
+            try:
+                shutil.copyfile(self.path, beside)
+                os.replace(beside, self.target)
+            finally:
+                _remove(beside)
+            _remove(self.path)
         _remove(self.sidecar)
 
     def discard(self) -> None:
@@ -164,13 +203,10 @@ class Partial:
 
     # -- leftovers ----------------------------------------------------------------------------
     def _leftovers(self) -> list[tuple[Path, PartialState | None]]:
-        prefix = f".{self.target.name}."
-        found = []
-        for partial in self.target.parent.glob(glob.escape(prefix) + "*" + SUFFIX):
-            if not _TOKEN.fullmatch(partial.name[len(prefix):-len(SUFFIX)]):
-                continue  # the partial of another target whose name starts like ours
-            sidecar = partial.with_name(partial.name + ".json")
-            found.append((partial, _read_state(sidecar)))
+        found = _partials_in(self.folder, self.target.name)
+        if self.folder != self.target.parent:   # an older version kept them beside the target
+            beside = _partials_in(self.target.parent, self.target.name)
+            found += [(partial, state) for partial, state in beside if state is not None]
         return found
 
     def _claim_leftover(self) -> None:
@@ -190,6 +226,7 @@ class Partial:
         for number, (_size, partial, state) in enumerate(usable):
             if number == 0 and self._take(partial):
                 self.state.etag, self.state.last_modified = state.etag, state.last_modified
+                self.state.total = state.total
             else:
                 _remove(partial, partial.with_name(partial.name + ".json"))
 
@@ -197,6 +234,9 @@ class Partial:
         try:
             os.rename(partial, self.path)
         except FileNotFoundError:  # someone else claimed it first
+            return False
+        except OSError as err:     # an older partial on another file system: restart instead
+            log.debug("cannot claim %s (%s)", partial, err.strerror)
             return False
         _remove(partial.with_name(partial.name + ".json"))
         log.debug("resuming from %s (%d bytes)", partial.name, self.size)

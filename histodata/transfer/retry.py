@@ -18,6 +18,7 @@ import requests
 from .. import constants
 from ..errors import DownloadError
 from ..redact import redact
+from .transport import tried_url
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,41 @@ class RetryableError(DownloadError):
     def __init__(self, message: str, hint: str | None = None, retry_after: float | None = None):
         super().__init__(message, hint)
         self.retry_after = retry_after
+
+
+class StalledError(RetryableError):
+    """The transfer crawls below the minimum speed: retried (resuming), and counted as a failed try
+    even though some bytes arrived, so a server trickling a byte at a time is not followed forever."""
+
+
+class SpeedGuard:
+    """Raises StalledError when fewer than `limit` bytes per second arrive over `window` seconds
+    (like curl's --speed-limit/--speed-time). One per response body."""
+
+    LIMIT, WINDOW = 1024.0, 60.0      # defaults: a slow but real transfer is never stopped
+
+    def __init__(self, url: str, limit: float | None = None, window: float | None = None):
+        env_limit, env_window = constants.low_speed(self.LIMIT, self.WINDOW)
+        self.url = url
+        self.limit = env_limit if limit is None else limit
+        self.window = env_window if window is None else window
+        self.active = self.limit > 0 and self.window > 0
+        self.since, self.received = time.monotonic(), 0
+
+    def add(self, count: int) -> None:
+        if not self.active:
+            return
+        self.received += count
+        now = time.monotonic()
+        elapsed = now - self.since
+        if elapsed < self.window:
+            return
+        if self.received < self.limit * elapsed:
+            raise StalledError(f"{self.url}: the transfer stalled ({self.received} bytes in {elapsed:.0f} s, "
+                               f"below the minimum of {self.limit:g} bytes/s over {self.window:g} s)",
+                               "The server is stuck or very slow; run the same command again to resume "
+                               f"(or set {constants.ENV_LOW_SPEED_LIMIT}=0 to accept any speed).")
+        self.since, self.received = now, 0
 
 
 @dataclass(frozen=True)
@@ -132,7 +168,7 @@ def request_with_retries(session: requests.Session, method: str, url: str, *,
             _ = response.content  # a truncated body raises here, inside the retry loop
             return response
         except requests.RequestException as err:
-            error = network_error(err, url)
+            error = network_error(err, tried_url(session, url))
         except RetryableError as err:
             error = err
         failed += 1

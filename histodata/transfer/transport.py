@@ -34,3 +34,11 @@ def display_url(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def tried_url(session, url: str) -> str:
+    """`url` for messages: as asked for, plus the mirror actually tried when the map rewrote it
+    (a typo in the mirror map then shows where the request really went)."""
+    mapped = session.map_url(url) if hasattr(session, "map_url") else url
+    shown = display_url(url)
+    return shown if mapped == url else f"{shown} (tried at the mirror {display_url(mapped)})"

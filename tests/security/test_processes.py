@@ -62,6 +62,9 @@ def assert_correct_dataset(dataset_id: str, files: dict[str, bytes]) -> None:
         assert paths.raw_file(name).read_bytes() == data
         assert record["files"][name]["sha256"] == hashlib.sha256(data).hexdigest()
     assert final_names(paths.raw) == sorted(files)
+    everything = sorted(p.relative_to(paths.raw).as_posix() for p in paths.raw.rglob("*") if p.is_file())
+    assert everything == sorted(files)
+    assert not (paths.base / ".partial").exists()                  # no bookkeeping left behind
     assert record["standardized"]["samples"] >= 2 and paths.manifest.exists()
     assert list(paths.base.rglob(".extract-*")) == [] and list(paths.base.rglob("*.partial")) == []
 
@@ -70,10 +73,10 @@ def test_two_fetch_processes_of_one_dataset_both_end_with_a_correct_dataset(site
     slow, _fast = slow_and_fast
     files = {"tiles.zip": tiles_zip(), "slides/big.bin": BIG[:700_000]}
     site.entry("together", files)
-    raw = dataset_paths("together").raw
+    paths = dataset_paths("together")
     first = start_fetch("together", slow)
     try:
-        wait_for_partial(raw / "slides", 100_000)
+        wait_for_partial(paths.base / ".partial" / "slides", 100_000)   # bookkeeping stays out of raw/
         second = start_fetch("together", slow)
         (code1, out1, err1), (code2, out2, err2) = finish(first), finish(second)
     finally:
@@ -93,7 +96,7 @@ def test_kill_9_mid_fetch_leaves_no_final_name_and_the_next_run_resumes(site, sl
     site.entry("killed", files)
     paths = dataset_paths("killed")
     process = start_fetch("killed", slow)
-    kept = wait_for_partial(paths.raw / "slides", 300_000)
+    kept = wait_for_partial(paths.base / ".partial" / "slides", 300_000)
     process.kill()
     finish(process)
     assert not paths.raw_file("slides/big.bin").exists()

@@ -18,6 +18,9 @@ Actions (one request each):
   changed            the file with one byte flipped and a new ETag/Last-Modified (file changed upstream)
   changed-range      like `changed`, but Range is honoured even though If-Range no longer matches
   bigger             the file plus 10 extra bytes
+  trickle:N:S        serve (Range honoured) N bytes at once, then one byte every S seconds (a slow loris)
+  lying              the file changes (one byte flipped, 10 bytes more) but keeps its ETag and
+                     Last-Modified: a server whose validators lie (Range honoured)
 """
 from __future__ import annotations
 
@@ -141,19 +144,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._plain(202, b"", {"x-amzn-waf-action": "challenge"})
         if name == "empty":
             return self._plain(200, b"", {"Content-Type": route.content_type})
-        if name in ("wrong", "changed", "changed-range"):
+        if name in ("wrong", "changed", "changed-range", "lying"):
             data = _flip(data)
+        if name == "lying":
+            route.data = data = data + b"0123456789"
         if name in ("changed", "changed-range"):
             route.data, route.etag, route.last_modified = data, '"v2"', "Tue, 03 Jan 2023 10:00:00 GMT"
             etag, modified = route.etag, route.last_modified
         if name == "bigger":
             data = data + b"0123456789"
+        if name == "trickle":
+            count, _, pause = arg.partition(":")
+            return self._serve(route, data, etag, modified, False, int(count), trickle=float(pause))
         self._serve(route, data, etag, modified, ignore_range=name == "ignore-range",
                     cut=int(arg) if name in ("drop", "truncate") else None,
                     ignore_if_range=name == "changed-range")
 
     def _serve(self, route: Route, data: bytes, etag: str, modified: str, ignore_range: bool,
-               cut: int | None, ignore_if_range: bool = False) -> None:
+               cut: int | None, ignore_if_range: bool = False, trickle: float | None = None) -> None:
         start, status = 0, 200
         wanted = _RANGE.match(self.headers.get("Range", ""))
         if_range = None if ignore_if_range else self.headers.get("If-Range")
@@ -179,6 +187,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if cut is not None:
             self.wfile.write(body[:cut])
             self.wfile.flush()
+            if trickle is not None:
+                for position in range(cut, len(body)):
+                    time.sleep(trickle)
+                    self.wfile.write(body[position:position + 1])
+                    self.wfile.flush()
             self.close_connection = True
             return
         self.wfile.write(body)

@@ -134,3 +134,25 @@ def test_fetch_refused_by_quota_says_what_to_do(drive, extra_registry):
     result = run_cli("fetch", "drive-busy")
     assert result.returncode != 0
     assert "quota" in result.stderr and "--from" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("served, expected", [
+    ("", None), ("  ", None), ("..", None),            # nothing usable: the file id
+    ("../../outside/evil.zip", "evil.zip"),           # a path: only its last part
+])
+def test_an_empty_or_unsafe_served_name_falls_back_to_the_file_id(drive, tmp_path, served, expected):
+    file_id = drive_id(400)
+    drive.add_file(file_id, served, b"nameless bytes")
+    [remote] = gdrive.list_files(Source(kind="gdrive", file=file_id), new_session(), None)
+    assert remote.name == (expected or file_id)
+    gdrive.download(remote, tmp_path / remote.name, new_session(), quiet=True)
+    assert (tmp_path / remote.name).read_bytes() == b"nameless bytes"
+
+
+@pytest.mark.parametrize("header, name", [
+    ('attachment; filename=""', None), ("attachment; filename*=UTF-8''; filename=\"\"", None),
+    ("attachment; filename*=UTF-8''%2E%2E", None), ('attachment; filename="a\\\\b.png"', "b.png"),
+    ("attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf; filename=\"x.pdf\"", "résumé.pdf"),
+])
+def test_disposition_names_are_reduced_to_a_usable_base_name(header, name):
+    assert gdrive.filename_from_disposition(header) == name

@@ -1,6 +1,8 @@
 """The engine against a hostile server: every failure is retried, restarted or refused, never saved."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from histodata.errors import ChecksumError, CredentialsError, DownloadError
@@ -179,3 +181,56 @@ def test_redirect_loop_is_not_retried(fault_server, tmp_path):
     with pytest.raises(DownloadError, match="TooManyRedirects"):
         download(url, tmp_path / "loop.bin", quiet=True)
     assert len(fault_server.requests_for("/loop")) == 31  # requests' limit of 30 redirects, one try
+
+
+def test_a_resume_whose_total_contradicts_the_first_answer_restarts(fault_server, tmp_path):
+    """Same ETag, but the 206 announces another total: the kept bytes are not spliced in."""
+    result = fetch(fault_server, tmp_path, ["drop:2000000", "lying"], checksums={}, size=None)
+    served = fault_server.routes["/file.bin"].data
+    assert len(served) == SIZE + 10 and result.path.read_bytes() == served
+    assert result.size == len(served) and result.resumed_from == 0
+    assert "Range" not in fault_server.requests_for("/file.bin")[-1]["headers"]
+
+
+def test_a_resume_without_any_validator_restarts_instead_of_splicing(fault_server, tmp_path):
+    result = fetch(fault_server, tmp_path, ["drop:2000000", "changed-range"], checksums={}, size=None,
+                   validators=False)
+    served = fault_server.routes["/file.bin"].data
+    assert served != DATA and result.path.read_bytes() == served
+    assert "Range" not in fault_server.requests_for("/file.bin")[-1]["headers"]
+
+
+def test_the_announced_total_is_kept_in_the_partial_state(fault_server, tmp_path):
+    with pytest.raises(DownloadError):
+        fetch(fault_server, tmp_path, CUT_THEN_DEAD, checksums={}, size=None)
+    (sidecar,) = (tmp_path / "out").glob(".file.bin.*.partial.json")
+    assert json.loads(sidecar.read_text())["total"] == SIZE
+    fault_server.routes["/file.bin"].data = DATA + b"more"     # same ETag, another total
+    result = fetch(fault_server, tmp_path, checksums={}, size=None, data=DATA + b"more")
+    assert result.path.read_bytes() == DATA + b"more" and result.resumed_from == 0
+
+
+@pytest.fixture
+def stall_after_half_a_second(monkeypatch):
+    monkeypatch.setenv("HISTODATA_LOW_SPEED_LIMIT", "1000")
+    monkeypatch.setenv("HISTODATA_LOW_SPEED_TIME", "0.5")
+
+
+def test_a_slow_loris_server_is_given_up_on_with_a_clear_message(fault_server, tmp_path,
+                                                                   stall_after_half_a_second):
+    with pytest.raises(DownloadError, match=r"stalled .*below the minimum of 1000 bytes/s over 0.5 s.*"
+                                            r"gave up after 4 tries") as caught:
+        fetch(fault_server, tmp_path, ["trickle:50000:0.1"] * 10)
+    assert "HISTODATA_LOW_SPEED_LIMIT=0" in caught.value.hint
+    requests = fault_server.requests_for("/file.bin")
+    offsets = [int(r["headers"].get("Range", "bytes=0-")[6:-1]) for r in requests]
+    assert len(requests) == 4 and offsets[3] >= 3 * 50000                # each try resumed the kept bytes
+    result = fetch(fault_server, tmp_path)           # the next run resumes the kept bytes
+    assert result.resumed_from >= 4 * 50000 and result.path.read_bytes() == DATA
+
+
+def test_a_stall_is_retried_and_resumes_where_it_stopped(fault_server, tmp_path, stall_after_half_a_second):
+    result = fetch(fault_server, tmp_path, ["trickle:300000:0.1", "trickle:300000:0.1"])
+    assert result.path.read_bytes() == DATA
+    ranges = [r["headers"].get("Range") for r in fault_server.requests_for("/file.bin")]
+    assert ranges[0] is None and ranges[1].startswith("bytes=300") and ranges[2].startswith("bytes=600")
