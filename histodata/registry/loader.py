@@ -154,6 +154,8 @@ def validate_document(path: Path, data: bytes) -> tuple[dict | None, list[Proble
             message = e["msg"].removeprefix("Value error, ")
             if e["type"] == "missing":
                 message = "required field is missing"
+            elif e["type"] == "extra_forbidden" and len(e["loc"]) == 1:
+                message = unknown_field(str(e["loc"][0]), Entry)
             elif "input" in e and e["type"] not in ("value_error",) and not isinstance(e["input"], (dict, list)):
                 message = f"{message} (got {e['input']!r})"
             problems.append(Problem(name, _format_location(e["loc"]), message))
@@ -162,6 +164,14 @@ def validate_document(path: Path, data: bytes) -> tuple[dict | None, list[Proble
     if entry.id != path.stem:
         problems.append(Problem(name, "id", f"must equal the file name {path.stem!r} (got {entry.id!r})"))
     return entry_to_dict(entry), problems
+
+
+def unknown_field(name: str, model) -> str:
+    """'not a field of an entry; did you mean `sources`?' for a misspelt key."""
+    known = [field.alias or key for key, field in model.model_fields.items()]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return "not a field of an entry" + (f"; did you mean `{close[0]}`?" if close else
+                                        " (docs/registry.md lists the fields)")
 
 
 def entry_to_dict(entry) -> dict:

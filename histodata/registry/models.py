@@ -57,19 +57,7 @@ class FileSpec(_Model):
             raise ValueError(f"must be the provider's id as a string (got {str(value).lower()})")
         return str(value) if isinstance(value, int) else value
 
-    @field_validator("url")
-    @classmethod
-    def _absolute_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            parts = urlsplit(value)
-            valid = bool(parts.scheme and parts.hostname) and (parts.port is None or parts.port > 0)
-        except ValueError as err:           # a bad IPv6 literal, a port out of range, ...
-            raise ValueError(f"is not a valid URL ({err}): {value!r}") from None
-        if not valid:
-            raise ValueError(f"must be an absolute URL such as https://host/path (got {value!r})")
-        return value
+    _absolute_url = field_validator("url")(lambda value: absolute_url(value))
 
     @property
     def checksums(self) -> dict[str, str]:
@@ -285,14 +273,35 @@ def _vocabulary_list(kind: str):
             value = [value]
         if not isinstance(value, list) or not value:
             raise ValueError(f"expected a non-empty list of {kind} terms")
-        terms = [vocab.normalize(kind, str(v)) for v in value]
-        return list(dict.fromkeys(terms))
+        unknown = [str(v) for v in value if vocab.try_normalize(kind, str(v)) is None]
+        if unknown:     # every bad item at once, not only the first
+            allowed = ", ".join(vocab.VOCABULARIES[kind])
+            raise ValueError(f"unknown {kind} term(s) {', '.join(map(repr, unknown))}; expected one of: "
+                             f"{allowed} (or a documented synonym)")
+        return list(dict.fromkeys(vocab.normalize(kind, str(v)) for v in value))
 
     return check
 
 
+def absolute_url(value: str | None) -> str | None:
+    """`value` when it is an absolute URL with a host (https://host/path), else a ValueError."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        valid = bool(parts.scheme and parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError as err:           # a bad IPv6 literal, a port out of range, ...
+        raise ValueError(f"is not a valid URL ({err}): {value!r}") from None
+    if not valid:
+        raise ValueError(f"must be an absolute URL such as https://host/path (got {value!r})")
+    return value
+
+
 class Entry(_Model):
     """One dataset of the registry."""
+
+    # A misspelt top-level key (`sorces:`, `licence:`) would silently drop what it holds: refused.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1)
@@ -330,6 +339,8 @@ class Entry(_Model):
     _organs = field_validator("organs", mode="before")(_vocabulary_list("organ"))
     _stains = field_validator("stains", mode="before")(_vocabulary_list("stain"))
     _tasks = field_validator("tasks", mode="before")(_vocabulary_list("task"))
+
+    _urls = field_validator("homepage", "paper", "license_url")(lambda value: absolute_url(value))
 
     @field_validator("modality", "access", mode="before")
     @classmethod
