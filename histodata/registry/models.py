@@ -276,7 +276,8 @@ def _vocabulary_list(kind: str):
         unknown = [str(v) for v in value if vocab.try_normalize(kind, str(v)) is None]
         if unknown:     # every bad item at once, not only the first
             allowed = ", ".join(vocab.VOCABULARIES[kind])
-            raise ValueError(f"unknown {kind} term(s) {', '.join(map(repr, unknown))}; expected one of: "
+            raise ValueError(f"unknown {kind}{' terms' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                             "expected one of: "
                              f"{allowed} (or a documented synonym)")
         return list(dict.fromkeys(vocab.normalize(kind, str(v)) for v in value))
 
