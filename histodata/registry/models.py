@@ -82,13 +82,18 @@ def _digits(value: Any) -> Any:
     return value
 
 
+def _one_or_list(value: Any) -> Any:
+    """A list field written as one value (`projects: TCGA-BRCA`) is a list of that one value."""
+    return [value] if isinstance(value, str) else value
+
+
 # The value types of kinds' own fields (kinds.FIELD_TYPES); every kind field is optional in itself.
 _FIELD_TYPES: dict[str, Any] = {
     "str": str | None,
     "int": int | None,
     "int|str": int | str | None,
     "digits": Annotated[str | None, BeforeValidator(_digits)],
-    "list[str]": list[str] | None,
+    "list[str]": Annotated[list[str] | None, BeforeValidator(_one_or_list)],
 }
 
 
