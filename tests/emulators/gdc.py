@@ -15,7 +15,8 @@
   answer 403 `{"message": "You don't have access to the data: Please specify a X-Auth-Token"}`
   without a token, 403 "Your token is invalid or expired ..." with an unknown token, and 403
   "... does not allow read access" for a token without that project. An unknown id: 404.
-* `throttle(n, status=429)`: the next n requests answer 429 (or a 5xx) with `{"message"}`.
+* `throttle(n, status=429, route="files"|"data")`: the next n requests (to that route) answer 429
+  (or a 5xx) with `{"message"}`.
 * `redirect_data_to`: `/data/<id>` answers 302 to that storage server (a token must not follow).
 """
 from __future__ import annotations
@@ -147,13 +148,15 @@ class GDCEmulator(Emulator):
         self.files[file_id] = GDCFile(file_id, file_name, data, project, case, **fields)
         return self.files[file_id]
 
-    def throttle(self, count: int, status: int = 429) -> None:
+    def throttle(self, count: int, status: int = 429, route: str = "") -> None:
+        """The next `count` requests (to `route`, "files" or "data", when given) answer `status`."""
         with self._lock:
-            self._throttled.extend([status] * count)
+            self._throttled.extend([(status, route)] * count)
 
-    def _busy(self) -> Reply | None:
+    def _busy(self, route: str) -> Reply | None:
         with self._lock:
-            status = self._throttled.pop(0) if self._throttled else None
+            index = next((i for i, (_, r) in enumerate(self._throttled) if r in ("", route)), None)
+            status = self._throttled.pop(index)[0] if index is not None else None
         if status is None:
             return None
         message = "Too Many Requests" if status == 429 else "Service Unavailable"
@@ -161,7 +164,7 @@ class GDCEmulator(Emulator):
 
     # ------------------------------------------------------------------ routes
     def search(self, request: Request) -> Reply:
-        busy = self._busy()
+        busy = self._busy("files")
         if busy:
             return busy
         params = dict(request.query)
@@ -205,7 +208,7 @@ class GDCEmulator(Emulator):
         return json_reply(answer)
 
     def data(self, request: Request) -> Reply:
-        busy = self._busy()
+        busy = self._busy("data")
         if busy:
             return busy
         f = self.files.get(request.params["id"])
