@@ -36,6 +36,7 @@ CASE_FIELDS = ("cases.submitter_id", "cases.case_id", "cases.project.project_id"
 FIELDS = ",".join(("file_id", "file_name", "file_size", "md5sum", "access", "state", "data_format",
                    "data_type", "experimental_strategy", *CASE_FIELDS))
 MD5 = re.compile(r"[0-9a-fA-F]{32}")
+PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")     # a name needing no cleaning (every TCGA one)
 
 
 def list_files(source, session, entry) -> list[RemoteFile]:
@@ -134,7 +135,8 @@ def remote_file(hit: dict, headers: dict) -> RemoteFile:
     checksums = {"md5": md5.lower()} if isinstance(md5, str) and MD5.fullmatch(md5) else {}
     size = hit.get("file_size")
     project = fields.get("project", "").split(";")[0] or "no-project"
-    return RemoteFile(name=remote_name(project, name), url=f"{API}/data/{file_id}",
+    plain = PLAIN.fullmatch(project) and PLAIN.fullmatch(name)
+    return RemoteFile(name=f"{project}/{name}" if plain else remote_name(project, name), url=f"{API}/data/{file_id}",
                       size=int(size) if isinstance(size, (int, float)) or str(size).isdigit() else None,
                       checksums=checksums, checksum_origin="provider" if checksums else None,
                       headers=dict(headers), source_kind=KIND, metadata=fields)

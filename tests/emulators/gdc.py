@@ -53,7 +53,13 @@ class GDCFile:
     served_access: str | None = None  # `data` treats it so, whatever the index says
 
     def document(self) -> dict:
-        """The file as the index holds it (every field the emulator can return)."""
+        """The file as the index holds it (every field the emulator can return; built once)."""
+        key = (self.access, self.size, len(self.data))
+        if getattr(self, "_cached", (None,))[0] != key:
+            self._cached = (key, self._document())
+        return self._cached[1]
+
+    def _document(self) -> dict:
         program = self.project.split("-", 1)[0]
         return {
             "id": self.file_id, "file_id": self.file_id, "file_name": self.file_name,
