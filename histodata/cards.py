@@ -64,6 +64,18 @@ def size_line(entry: dict) -> str:
     return "; ".join(dict.fromkeys(p for p in parts if p))
 
 
+def selectable_fields(entry: dict) -> dict[str, tuple[str, list[str]]]:
+    """The per-file fields `fetch --where` selects on: name -> (what it means, the kinds listing it)."""
+    fields: dict[str, tuple[str, list[str]]] = {}
+    for source in entry.get("sources") or []:
+        row = KINDS.get(source.get("kind"))
+        for spec in row.file_fields if row else ():
+            what, kinds = fields.setdefault(spec.name, (spec.description, []))
+            if row.name not in kinds:
+                kinds.append(row.name)
+    return fields
+
+
 def print_card(entry: dict, console) -> None:
     from rich.panel import Panel  # heavy: rich, imported on first use
     from rich.table import Table
@@ -106,6 +118,12 @@ def print_card(entry: dict, console) -> None:
             extra = f", {len(files)} file(s)" + (f", {entry_size_text({'size': {'bytes': total}})}" if total else "")
             console.print(f"  {n}. {source['kind']}: {source_locator(source)}{extra if files and _automatic(source) else ''}",
                           highlight=False)
+    fields = selectable_fields(entry)
+    if fields:
+        console.print("\n[bold]Select files[/bold] with fetch --where FIELD=VALUE "
+                      "(repeatable; A,B = either):")
+        for name, (what, kinds) in fields.items():
+            console.print(f"  {name}: {what} ({', '.join(kinds)})", highlight=False)
     if entry.get("notes"):
         console.print("\n[bold]Notes[/bold]")
         for note in entry["notes"]:

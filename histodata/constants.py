@@ -25,9 +25,11 @@ ENV_KAGGLE_KEY = "KAGGLE_KEY"
 ENV_KAGGLE_API_TOKEN = "KAGGLE_API_TOKEN"
 ENV_KAGGLE_CONFIG_DIR = "KAGGLE_CONFIG_DIR"
 ENV_GIRDER_API_KEY = "GIRDER_API_KEY"
+ENV_GDC_TOKEN = "GDC_TOKEN"             # the token itself (controlled-access GDC files only)
+ENV_GDC_TOKEN_FILE = "GDC_TOKEN_FILE"   # a file holding it, as gdc-client's --token-file
 
 SECRET_ENV_VARS = (ENV_ZENODO_TOKEN, ENV_GRAND_CHALLENGE, ENV_KAGGLE_KEY, ENV_KAGGLE_API_TOKEN,
-                   ENV_GIRDER_API_KEY)
+                   ENV_GIRDER_API_KEY, ENV_GDC_TOKEN)
 
 APP_NAME = "histodata"
 # The name pip knows it by ("histodata" on PyPI is an unrelated project); the import package and

@@ -39,6 +39,10 @@ KAGGLE = Service("Kaggle", f"{constants.ENV_KAGGLE_API_TOKEN} (or {constants.ENV
                  f"{constants.ENV_KAGGLE_KEY})", "https://www.kaggle.com/settings (API, 'Create New Token')")
 GIRDER = Service("Girder / Digital Slide Archive", constants.ENV_GIRDER_API_KEY,
                  "your account page on the Girder server (API keys tab)")
+GDC = Service("The NCI Genomic Data Commons",
+              f"{constants.ENV_GDC_TOKEN} (or {constants.ENV_GDC_TOKEN_FILE})",
+              "https://portal.gdc.cancer.gov/ (sign in, then your user menu, 'Download Token'; "
+              "controlled data needs dbGaP approval)")
 
 
 def missing(service: Service, why: str = "") -> CredentialsError:
@@ -181,3 +185,21 @@ def kaggle_headers() -> dict[str, str]:
         register_secret(basic)
         return {"Authorization": f"Basic {basic}"}
     raise missing(KAGGLE, f"No token in the environment or in {constants.kaggle_config_dir()}.")
+
+
+def gdc_headers() -> dict[str, str]:
+    """`X-Auth-Token: <token>` from $GDC_TOKEN, else from the file named by $GDC_TOKEN_FILE (what
+    the GDC portal's 'Download Token' saves); nothing when neither is set (open files need none)."""
+    token = constants.env_value(constants.ENV_GDC_TOKEN)
+    if token:
+        register_secret(token)
+    else:
+        name = constants.env_value(constants.ENV_GDC_TOKEN_FILE)
+        if not name:
+            return {}
+        path = Path(name).expanduser()
+        token = read_secret_file(path)
+        if not token:
+            raise CredentialsError(f"{constants.ENV_GDC_TOKEN_FILE} names {path}, which is missing or empty.",
+                                   f"Save the token from {GDC.where} there, or unset the variable.")
+    return {"X-Auth-Token": token}

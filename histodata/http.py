@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"histodata/{__version__} (+https://github.com/histodata/histodata)"
 # Headers that carry credentials; removed when a redirect changes host or port.
 SECRET_HEADERS = ("Authorization", "Girder-Token", "Girder-Authorization", "X-Api-Key", "Cookie",
-                  "X-Kaggle-Key", "Private-Token")
+                  "X-Kaggle-Key", "Private-Token", "X-Auth-Token")
 DEFAULT_TIMEOUT = (15, 60)  # connect, read (seconds)
 RATE_LIMIT_MAX_WAIT = 60.0   # seconds; a longer X-RateLimit-Reset is left to the retry policy
 

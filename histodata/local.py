@@ -115,7 +115,20 @@ def too_many_pixels(path: Path, err: Exception, limit: int | None) -> Standardiz
 
 
 def load(dataset_id: str, root: str | os.PathLike | None = None) -> Dataset:
-    """The standardized local dataset `dataset_id` (run `histodata fetch ID` first)."""
+    """The standardized local dataset `dataset_id` (run `histodata fetch ID` first).
+
+    Whole-slide datasets (the `slides` standardizer: TCGA, CPTAC, ...) list one slide per manifest
+    row; `image` is a slide file (`.svs`, ...) or a folder of DICOM instances (one series),
+    relative to `dataset.root`, and the source's metadata (`project`, `case`, `patient_id`, ...)
+    are columns. Open a slide with OpenSlide (`pip install "histodata-pathology[slides]"`; OpenSlide 4 also
+    reads DICOM WSI, given any `.dcm` file of the series' folder):
+
+        import openslide
+        ds = histodata.load("tcga")
+        row = ds.manifest.iloc[0]
+        path = ds.root / row.image
+        slide = openslide.OpenSlide(next(path.glob("*.dcm")) if path.is_dir() else path)
+    """
     dataset_id = canonical_id(dataset_id)
     paths = dataset_paths(dataset_id, root)
     record = DatasetRecord.read(paths)

@@ -13,7 +13,7 @@ download), `record` (what is kept), `state` (what is on disk), `adopt` (--from),
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .adopt import adopt, incomplete_adoption
 from .console import human_size
@@ -23,11 +23,13 @@ from .http import new_session
 from .layout import DatasetPaths, dataset_paths
 from .record import DatasetRecord, FetchState, FileRecord, dataset_lock, now_iso, save_fetch
 from .redact import redact
+from .registry.kinds import KINDS
 from .registry.loader import entry_to_dict, load_registry
 from .reports import FetchReport, FileOutcome, source_label
 from .sources.dispatch import download_remotes
-from .sources.resolve import access_error, candidate_sources, list_source, pinned_listing, select
-from .standardize import is_up_to_date, standardize_dataset
+from .sources.resolve import access_error, candidate_sources, list_source, pinned_listing
+from .sources.select import check_fields, parse_where, selected
+from .standardize import is_up_to_date, standardize_dataset, works_on_part
 from .state import complete_on_disk, is_present, reuse_unrecorded_files
 from .transfer.progress import listing_status
 
@@ -44,19 +46,23 @@ class Job:
     workers: int | None = None
     quiet: bool | None = None
     standardize: bool = True
+    where: list = field(default_factory=list)     # sources.select conditions (--where)
 
 
 def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=None, dry_run: bool = False,
           workers: int | None = None, quiet: bool | None = None, source: int | None = None,
-          standardize: bool = True) -> FetchReport:
+          standardize: bool = True, where=None) -> FetchReport:
     """Download, verify and standardize a dataset into `<root>/<id>/`; returns what was done.
 
-    `files`: glob patterns selecting a subset (path under raw/ or base name); `from_dir`: adopt
-    files downloaded by hand; `dry_run`: only list what would be downloaded; `source`: use only
-    the entry's N-th source (1-based). Raises when not everything asked for ends in place, verified.
+    `files`: glob patterns selecting a subset (path under raw/ or base name); `where`: per-file
+    metadata conditions, `{"project": "TCGA-BRCA", "case": ["A", "B"]}` or `["project=TCGA-BRCA"]`
+    (all must hold; a list or `A,B` = either); `from_dir`: adopt files downloaded by hand;
+    `dry_run`: only list what would be downloaded; `source`: use only the entry's N-th source
+    (1-based). Raises when not everything asked for ends in place, verified.
     """
     entry = load_registry().entry(dataset_id)
-    job = Job(entry, dataset_paths(entry.id, root), list(files or []), workers, quiet, standardize)
+    job = Job(entry, dataset_paths(entry.id, root), list(files or []), workers, quiet, standardize,
+              parse_where(where))
     if from_dir is not None:
         report = adopt(entry, job.paths, from_dir, job.patterns, quiet)
         say_unverified(report)
@@ -65,10 +71,12 @@ def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=N
             raise incomplete_adoption(entry.id, report.ingest, report)
         return report
     candidates = candidate_sources(entry, source)
+    check_fields(entry, job.where, [s for _, s in candidates])
     if dry_run:
         return fetch_from_sources(job, candidates, dry_run=True)
-    present = complete_on_disk(DatasetRecord.read(job.paths), entry_to_dict(entry).get("sources"), job.paths,
-                               job.patterns)
+    sources = entry_to_dict(entry).get("sources")      # (a --where selection needs the listing)
+    present = None if job.where else complete_on_disk(DatasetRecord.read(job.paths), sources, job.paths,
+                                                      job.patterns)
     if present is not None:
         return report_complete(job, present)
     with dataset_lock(job.paths):
@@ -88,6 +96,7 @@ def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchRepo
         try:
             if dry_run:
                 report.files, report.listed_from = plan(job, index, source, session)
+                report.group_by = KINDS[source.kind].group_by
             else:
                 with listing_status(label, job.quiet):
                     remotes = list_source(job.entry, index, source, session)
@@ -108,32 +117,32 @@ def plan(job: Job, index: int, source, session) -> tuple[list[FileOutcome], str 
     """A dry run's list: every chosen file, `present` when already on disk, else `planned`. A source
     whose registry entry pins every file with its size is answered without the network."""
     label = source_label(index, source.kind)
-    remotes = pinned_listing(source, sizes_required=not offline())
+    remotes = None if job.where else pinned_listing(source, sizes_required=not offline())
     listed_from = "registry" if remotes is not None else None
     if remotes is None:
         with listing_status(label, job.quiet):
             remotes = list_source(job.entry, index, source, session)
-    chosen = set(select([r.name for r in remotes], job.patterns))
+    chosen = selected(remotes, job.patterns, job.where, label, source.kind)
     recorded = DatasetRecord.read(job.paths).intact_files()
-    present = {r.name for r in remotes if is_present(r, recorded.get(r.name), job.paths)}
-    return [FileOutcome(r.name, r.size, "present" if r.name in present else "planned", r.verified_by, label)
-            for r in remotes if r.name in chosen], listed_from
+    status = {True: "present", False: "planned"}
+    return [FileOutcome(r.name, r.size, status[is_present(r, recorded.get(r.name), job.paths)], r.verified_by,
+                        label, metadata=dict(r.metadata)) for r in chosen], listed_from
 
 
 def fetch_missing(job: Job, index: int, label: str, remotes, session, report: FetchReport) -> None:
     """Download the chosen files not yet on disk from one source and record them;
     raises the source's error (after recording the files that succeeded)."""
     paths = job.paths
-    chosen = set(select([r.name for r in remotes], job.patterns))
+    chosen = selected(remotes, job.patterns, job.where, label, remotes[0].source_kind if remotes else "")
     record = DatasetRecord.read(paths)
     recorded = record.intact_files()
-    selected = [r for r in remotes if r.name in chosen]
-    todo = [r for r in selected if not is_present(r, recorded.get(r.name), paths)]
+    todo = [r for r in chosen if not is_present(r, recorded.get(r.name), paths)]
     reused, todo = reuse_unrecorded_files(todo, paths, record.damaged)
     done, error = download_remotes(todo, paths, session, job.workers, job.quiet) if todo else ([], None)
     when = now_iso()
     new_files = {remote.name: FileRecord.build(result.size, result.hashes, result.verified,
-                                               remote.checksum_origin, remote.source_kind, index, when)
+                                               remote.checksum_origin, remote.source_kind, index, when,
+                                               remote.metadata)
                  for remote, result in reused + done}
     all_files = {**recorded, **new_files}
     complete = all(r.name in all_files and paths.raw_file(r.name).is_file() for r in remotes)
@@ -142,7 +151,7 @@ def fetch_missing(job: Job, index: int, label: str, remotes, session, report: Fe
     save_fetch(paths, new_files, state, entry_to_dict(job.entry))
     downloaded = {r.name for r, _ in done}
     report.files = [FileOutcome.from_record(r.name, all_files[r.name], "downloaded" if r.name in downloaded
-                                            else "present") for r in selected if r.name in all_files]
+                                            else "present") for r in chosen if r.name in all_files]
     report.complete = complete
     if error is not None:
         if done:
@@ -175,7 +184,7 @@ def finish(job: Job, report: FetchReport) -> None:
     (the standardizer itself skips work already done)."""
     if not job.standardize or job.entry.standardize is None:
         return
-    if not report.complete:
+    if not report.complete and not works_on_part(job.entry):
         report.standardize_note = "skipped: " + incomplete_reason(job, report)
         log.info("Standardization %s.", report.standardize_note)
         return

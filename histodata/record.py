@@ -40,16 +40,28 @@ class FileRecord:
     source_index: int = 0
     fetched_at: str = ""
     histodata_version: str = __version__
+    # What the source says about the file (RemoteFile.metadata: project, case, ...), for `--where`
+    # and the manifest; written only when there is some (older records simply lack it).
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, size: int, digests: dict[str, str], checked: list[str], origin: str | None,
-              source_kind: str, source_index: int, when: str) -> FileRecord:
+              source_kind: str, source_index: int, when: str,
+              metadata: dict[str, str] | None = None) -> FileRecord:
         """The one place a file's record is made: `digests` from one read of the bytes, `checked`
         the algorithms that matched a published checksum whose `origin` is the registry or provider."""
         verified = {a: digests[a] for a in checked if a in digests}
         return cls(size=size, sha256=digests["sha256"], verified=verified,
                    verified_against=(origin or "provider") if verified else "none",
-                   source_kind=source_kind, source_index=source_index, fetched_at=when)
+                   source_kind=source_kind, source_index=source_index, fetched_at=when,
+                   metadata=dict(metadata or {}))
+
+    def to_dict(self) -> dict:
+        """As dataset.json holds it (no `metadata` key when there is none, as before it existed)."""
+        document = asdict(self)
+        if not document["metadata"]:
+            del document["metadata"]
+        return document
 
     @classmethod
     def from_dict(cls, data: dict) -> FileRecord:
@@ -57,7 +69,7 @@ class FileRecord:
         sha256 = known.get("sha256") or (data.get("hashes") or {}).get("sha256") or ""
         record = cls(**{"size": 0, **known, "sha256": sha256})
         if not isinstance(record.size, int) or not isinstance(record.sha256, str) \
-                or not isinstance(record.verified, dict):
+                or not isinstance(record.verified, dict) or not isinstance(record.metadata, dict):
             raise TypeError(f"a file's record has the wrong types ({data!r:.60})")
         return record
 
@@ -129,7 +141,7 @@ class DatasetRecord:
         document = dict(self.read_as)
         if "entry" in self.changed:
             document["entry"] = self.entry
-        new_files = {name: asdict(info) for name, info in self.files.items() if name in self.changed}
+        new_files = {name: info.to_dict() for name, info in self.files.items() if name in self.changed}
         if new_files or "files" not in document:
             document["files"] = {**(document.get("files") or {}), **new_files}
         if "fetch" in self.changed and self.fetch is not None:
@@ -153,6 +165,10 @@ class DatasetRecord:
         """Merge a fetch's results: new files join the recorded ones; the fetch state is replaced,
         its sources joining those of earlier fetches."""
         self.entry = entry_snapshot
+        for name, info in new_files.items():     # a file adopted (--from) keeps what a fetch learnt of it
+            earlier = self.files.get(name)
+            if earlier is not None and earlier.metadata and not info.metadata:
+                info.metadata = dict(earlier.metadata)
         self.files.update(new_files)
         state.sources = sorted({*self.sources_used, *state.sources})
         self.fetch = state

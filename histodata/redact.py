@@ -11,7 +11,7 @@ _MIN_SECRET_LEN = 6
 _extra_secrets: set[str] = set()
 _QUERY_SECRET = re.compile(r"(?i)((?:access_token|token|key|api_key|apikey|signature|sig|x-amz-signature)=)[^&\s\"']+")
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@:]+:[^\s/@]+@")   # scheme://user:password@
-_AUTH_VALUE = re.compile(r"(?i)((?:authorization|girder-token|x-api-key|cookie)[\"']?\s*[:=]\s*[\"']?)"
+_AUTH_VALUE = re.compile(r"(?i)((?:authorization|girder-token|x-api-key|x-auth-token|cookie)[\"']?\s*[:=]\s*[\"']?)"
                          r"(?:(?:bearer|basic|token)\s+)?[^\s\"',}]+")
 
 REDACTED = "***"

@@ -20,7 +20,7 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("HISTODATA_CACHE", str(tmp_path / "cache"))
     for name in ("HISTODATA_REGISTRY", "HISTODATA_MIRRORS", "HISTODATA_OFFLINE", "ZENODO_TOKEN",
                  "GRAND_CHALLENGE_AUTHORIZATION", "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN",
-                 "GIRDER_API_KEY"):
+                 "GIRDER_API_KEY", "GDC_TOKEN", "GDC_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle-config"))
     monkeypatch.setenv("HISTODATA_BACKOFF", "0.01")  # the retry policy runs, without production delays

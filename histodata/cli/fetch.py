@@ -10,13 +10,15 @@ from ..redact import redact
 from ..reports import FetchReport, VerifyReport
 from ..verification import verify as verify_dataset
 
+PLAN_ROWS = 200     # a grouped dry run lists its files only up to this many (all in --json)
+
 
 def fetch(args) -> int:
     """A dry-run table on stdout, else a summary on stderr; --json a report (also when incomplete)."""
     try:
         report = fetch_dataset(args.id, root=args.root, files=args.files, from_dir=args.from_dir,
                                dry_run=args.dry_run, workers=args.workers, quiet=True if args.quiet else None,
-                               source=args.source, standardize=not args.no_standardize)
+                               source=args.source, standardize=not args.no_standardize, where=args.where)
     except IncompleteError as err:
         if args.json and err.report is not None:
             emit_json(err.report.to_dict())
@@ -43,6 +45,11 @@ def print_plan(report: FetchReport) -> None:
     from rich.table import Table  # heavy: rich, imported on first use
 
     sources = ", ".join(report.sources_used)
+    if report.groups:
+        print_groups(report, sources)
+        if len(report.files) > PLAN_ROWS:
+            say(f"{len(report.files)} files: the list is left out here (`--json` has every file).")
+            return
     table = Table(title=f"{report.dataset}: {len(report.files)} file(s) from {sources}")
     for column in ("name", "size", "checksum", "source"):
         table.add_column(column, overflow="fold", justify="right" if column == "size" else "left")
@@ -56,6 +63,19 @@ def print_plan(report: FetchReport) -> None:
                         "already on disk" if present else "")
                      + ("; listed from the registry's pinned file list, without the network"
                         if report.listed_from == "registry" else ""))
+    stdout_console().print(table)
+
+
+def print_groups(report: FetchReport, sources: str) -> None:
+    """Counts and bytes per group (a kind's `group_by`, e.g. project), largest first."""
+    from rich.table import Table  # heavy: rich, imported on first use
+
+    table = Table(title=f"{report.dataset}: {len(report.files)} file(s), {human_size(report.total_bytes)}, "
+                        f"from {sources}, by {report.group_by}")
+    for column in (report.group_by, "files", "size"):
+        table.add_column(column, justify="left" if column == report.group_by else "right")
+    for name, group in report.groups.items():
+        table.add_row(name, f"{group['files']:,}", human_size(group["bytes"]))
     stdout_console().print(table)
 
 

@@ -61,6 +61,9 @@ def add_data_commands(sub) -> None:
     p.add_argument("--root", help="data root (default: $HISTODATA_HOME or the user data folder)")
     p.add_argument("--files", action="append", metavar="GLOB",
                    help="only files whose path matches this glob (repeatable)")
+    p.add_argument("--where", action="append", metavar="FIELD=VALUE",
+                   help="only files whose metadata matches, e.g. project=TCGA-BRCA (repeatable = all must "
+                        "match; A,B = either; `histodata info ID` lists the fields)")
     p.add_argument("--from", dest="from_dir", metavar="DIR",
                    help="adopt files a person downloaded by hand from DIR (gated data)")
     p.add_argument("--dry-run", action="store_true", help="list what would be downloaded, with sizes")

@@ -149,14 +149,15 @@ def _error_detail(response) -> str:
     return ""
 
 
-def api_get(session, url: str, *, what: str, **kwargs):
-    """GET an API document (JSON/XML) with the shared retry policy (429, 5xx, Retry-After).
+def api_get(session, url: str, *, what: str, method: str = "GET", **kwargs):
+    """GET (or `method`, e.g. a POSTed search) an API document (JSON/XML) with the shared retry
+    policy (429, 5xx, Retry-After).
 
     An HTTP error status raises HTTPStatusError (`.status`, `.url`); 401/403 raise its subclass
     HTTPAccessError, which is also an AccessError (a permission problem). An empty 202 (a bot
     challenge, e.g. figshare's WAF) is refused rather than taken for a document.
     """
-    response = request_with_retries(session, "GET", url, **kwargs)   # the session paces by rate limits
+    response = request_with_retries(session, method, url, **kwargs)   # the session paces by rate limits
     status = response.status_code
     if status >= 400:
         detail = _error_detail(response)

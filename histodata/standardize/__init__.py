@@ -67,6 +67,12 @@ def _counts(frame) -> tuple[dict, dict]:
     return splits, labels
 
 
+def works_on_part(entry: Any) -> bool:
+    """Whether the entry's standardizer works on a partial fetch (only the files present)."""
+    name, _ = _standardize_block(entry)
+    return name in CATALOG and CATALOG[name].partial
+
+
 def is_up_to_date(entry: Any, paths: DatasetPaths) -> bool:
     """True when the layout was made from these raw files with this standardizer and options
     (nothing to do, nothing to write: a read-only copy stays usable)."""

@@ -24,11 +24,12 @@ from .monuseg import STANDARDIZER as MONUSEG
 from .pannuke import STANDARDIZER as PANNUKE
 from .pcam import STANDARDIZER as PCAM
 from .raw import STANDARDIZER as RAW
+from .slides import STANDARDIZER as SLIDES
 from .spec import Standardizer
 
 # A new standardizer: one module declaring STANDARDIZER, and one row here (the order of the docs).
 CATALOG: Mapping[str, Standardizer] = MappingProxyType({s.name: s for s in (
-    FOLDER_PER_CLASS, CAMELYON, BCSS, HEROHE, PCAM, PANNUKE, MONUSEG, CONSEP, LIZARD, RAW)})
+    FOLDER_PER_CLASS, CAMELYON, BCSS, HEROHE, PCAM, PANNUKE, MONUSEG, CONSEP, LIZARD, SLIDES, RAW)})
 NAMES: tuple[str, ...] = tuple(CATALOG)
 
 

@@ -43,6 +43,9 @@ class Standardizer:
     summary: str
     options: Mapping[str, Option]
     run: Callable[[Any], Any] = field(repr=False, compare=False)
+    # It works on whatever part of the dataset is on disk (a `--where`/`--files` selection of
+    # slides), so `fetch` runs it after a partial fetch too; others wait for every file.
+    partial: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
