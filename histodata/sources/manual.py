@@ -22,7 +22,7 @@ from pathlib import Path
 from ..errors import AccessError, HistodataError
 from ..transfer.hashing import check_file
 from ..transfer.progress import TransferDisplay
-from .base import RemoteFile
+from .base import RemoteFile, safe_relative_path, valid_text
 
 log = logging.getLogger(__name__)
 
@@ -173,15 +173,35 @@ def ingest(entry, from_dir, paths, files=None, quiet=None) -> IngestReport:
                              "Give the folder you downloaded the files into.")
     folder = Folder.scan(root.resolve())
     specs = list(files) if files is not None else expected_specs(entry)
-    report = IngestReport(str(root))
-    plan = plan_adoption(folder, specs, report) if specs else [(rel, rel, None) for rel in folder.files]
+    report = IngestReport(valid_text(str(root)))
+    plan = plan_adoption(folder, specs, report) if specs else whole_folder(folder, report)
     taken = {rel for rel, _, _ in plan}
     if files is None:
-        report.unexpected = [rel for rel in folder.files if rel not in taken]
+        report.unexpected = [valid_text(rel) for rel in folder.files if rel not in taken]
     adopt_all(folder, plan, paths, report, quiet)
     if report.missing or report.mismatched or report.unexpected:
         log.warning("%s", report.summary())
     return report
+
+
+def whole_folder(folder: Folder, report: IngestReport) -> list[tuple[str, str, None]]:
+    """Every file under DIR, adopted under its own path (made valid text: a name whose bytes are
+    not UTF-8 is adopted with them as %XX, see `valid_text`); a name that cannot be adopted is
+    reported as mismatched, the other files are adopted."""
+    plan, names = [], {}
+    for rel in folder.files:
+        try:
+            name = safe_relative_path(rel)
+        except ValueError:
+            name = None
+        if name is None or name in names:
+            why = (f"its name reads as {name!r} under raw/, like {valid_text(names[name])!r}" if name
+                   else "its name cannot be used under raw/")
+            report.mismatched.append(Mismatch(valid_text(rel), valid_text(str(folder.root / rel)), why))
+            continue
+        names[name] = rel
+        plan.append((rel, name, None))
+    return plan
 
 
 def plan_adoption(folder: Folder, specs: list, report: IngestReport) -> list[tuple[str, str, object]]:
@@ -212,12 +232,12 @@ def mirax_unit(folder: Folder, found: str, name: str, listed: set[str], taken: s
         report.missing.append(f"{stem_name}/ (the MIRAX data folder of {name})")
         return []
     if not any(posixpath.basename(m).lower() == MIRAX_INDEX for m in members):
-        report.mismatched.append(Mismatch(name, str(folder.root / found[: -len(MIRAX_SUFFIX)]),
+        report.mismatched.append(Mismatch(name, valid_text(str(folder.root / found[: -len(MIRAX_SUFFIX)])),
                                           "the MIRAX data folder has no Slidedat.ini (incomplete copy?)"))
     source_stem = found[: -len(MIRAX_SUFFIX)]
     unit = []
     for member in members:
-        target = stem_name + member[len(source_stem):]
+        target = valid_text(stem_name + member[len(source_stem):])
         if member in taken or target in listed:
             continue
         taken.add(member)
@@ -241,15 +261,15 @@ def check_and_adopt(source: Path, name: str, spec, paths, report: IngestReport,
     expected = dict(spec.checksums) if spec is not None else {}
     check = check_with_progress(source, expected, spec.size if spec is not None else None, display)
     if "size" in check.failed:
-        report.mismatched.append(Mismatch(name, str(source),
+        report.mismatched.append(Mismatch(name, valid_text(str(source)),
                                           f"size {check.size} bytes, expected {spec.size}"))
         return None
     if check.failed:
-        report.mismatched.append(Mismatch(name, str(source), f"{check.failed[0]} differs from the registry "
-                                          "(corrupted or a different version)"))
+        report.mismatched.append(Mismatch(name, valid_text(str(source)), f"{check.failed[0]} differs from the "
+                                          "registry (corrupted or a different version)"))
         return None
     linked = place(source, paths.raw_file(name))
-    return AdoptedFile(name, str(source), check.size, check.digests["sha256"],
+    return AdoptedFile(name, valid_text(str(source)), check.size, check.digests["sha256"],
                        {a: check.digests[a] for a in expected}, linked)
 
 

@@ -7,7 +7,7 @@ from emulators.entries import entry_yaml
 from emulators.kaggle import KaggleEmulator
 from emulators.s3 import S3Emulator
 from emulators.zenodo import ZenodoEmulator
-from helpers import md5, run_cli
+from helpers import run_cli
 
 from histodata.errors import DownloadError
 from histodata.http import new_session
