@@ -16,6 +16,11 @@ ENV_LOW_SPEED_TIME = "HISTODATA_LOW_SPEED_TIME"    # seconds the speed must stay
 ENV_ARCHIVE_MAX_BYTES = "HISTODATA_ARCHIVE_MAX_BYTES"      # bomb guard: most bytes an archive may expand to
 ENV_ARCHIVE_MAX_RATIO = "HISTODATA_ARCHIVE_MAX_RATIO"      # bomb guard: most uncompressed/compressed ratio
 ENV_ARCHIVE_MAX_MEMBERS = "HISTODATA_ARCHIVE_MAX_MEMBERS"  # bomb guard: most members in one archive
+ENV_MAX_PAGES = "HISTODATA_MAX_PAGES"   # most pages one listing may take (sources.pager)
+
+# A listing that has not ended after this many pages is an error, not a silent truncation
+# (50,000 pages: 50 million S3 keys, 10 million Kaggle files).
+MAX_LISTING_PAGES = 50_000
 
 # Credentials, named as each service's own tools name them.
 ENV_ZENODO_TOKEN = "ZENODO_TOKEN"
@@ -113,6 +118,11 @@ def low_speed(default_limit: float, default_time: float) -> tuple[float, float]:
 def zenodo_token() -> str | None:
     """$ZENODO_TOKEN (sent only as an `Authorization: Bearer` header), or None."""
     return os.environ.get(ENV_ZENODO_TOKEN, "").strip() or None
+
+
+def max_pages() -> int:
+    """Most pages one paged listing may take: $HISTODATA_MAX_PAGES, else MAX_LISTING_PAGES."""
+    return max(1, int(_env_number(ENV_MAX_PAGES, MAX_LISTING_PAGES)))
 
 
 def archive_limit(name: str, default: float) -> float:

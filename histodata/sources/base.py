@@ -97,10 +97,21 @@ def apply_pinned(files: list[RemoteFile], pinned) -> list[RemoteFile]:
     return files
 
 
+def valid_text(name: str) -> str:
+    """`name` as text every file system and JSON file can hold: bytes that were not UTF-8 (a file
+    name from os.walk or os.listdir carries them as surrogate escapes, U+DC80-U+DCFF) become %XX,
+    so distinct names stay distinct; any other lone surrogate (from a JSON `\\udXXX` escape)
+    becomes U+FFFD."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in name):
+        return name
+    return "".join(f"%{ord(ch) - 0xDC00:02X}" if "\udc80" <= ch <= "\udcff"
+                   else "\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in name)
+
+
 def safe_relative_path(name: str) -> str:
-    """A server-given name made safe to join under raw/: no absolute paths, '..', drive letters
-    or control characters. Raises ValueError when nothing usable is left."""
-    cleaned = name.replace("\\", "/")
+    """A server-given name made safe to join under raw/: valid text (`valid_text`), no absolute
+    paths, '..', drive letters or control characters. Raises ValueError when nothing usable is left."""
+    cleaned = valid_text(name).replace("\\", "/")
     parts = []
     for part in cleaned.split("/"):
         part = "".join(ch for ch in part if ch >= " " and ch != "\x7f").strip()
@@ -199,6 +210,10 @@ def usable_file_name(name: str | None) -> str | None:
 
 def remote_name(*parts: str | None) -> str:
     """Join server-given folder and file names into one safe relative path."""
+    strange = [p for p in parts if p is not None and not isinstance(p, str)]
+    if strange:
+        raise DownloadError(f"the server gave a file name that is not text: {strange[0]!r}.",
+                            "Its API may have changed; try again later, or use another source of the entry.")
     joined = "/".join(p.strip("/") for p in parts if p and p.strip("/"))
     try:
         return safe_relative_path(joined)

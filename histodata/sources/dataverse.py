@@ -10,7 +10,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ..errors import AccessError, DownloadError
+from . import untrusted
 from .base import RemoteFile, api_json, checksum_name, remote_name
+
+SERVICE = "Dataverse"
 
 
 def persistent_id(doi: str) -> str:
@@ -26,8 +29,8 @@ def list_files(source, session, entry) -> list[RemoteFile]:
     server = source.server.rstrip("/")
     pid = persistent_id(source.doi)
     version = dataset_version(session, server, pid, source.version)
-    files = version.get("files") or []
-    restricted = [f.get("label") for f in files if f.get("restricted")]
+    files = untrusted.records(version.get("files"), SERVICE, f"the files of {pid}")
+    restricted = [f.get("label") for f in files if untrusted.flag(f, "restricted", SERVICE)]
     if restricted:
         raise AccessError(f"{len(restricted)} file(s) of Dataverse dataset {pid} are restricted "
                           f"(e.g. {restricted[0]!r}): the dataset cannot be fetched anonymously.")
@@ -44,7 +47,7 @@ def dataset_version(session, server: str, pid: str, version) -> dict:
         url = f"{server}/api/datasets/:persistentId/versions/{quote(str(version), safe=':.')}"
         return _data(api_json(session, url, what=what, params=params), what)
     dataset = _data(api_json(session, f"{server}/api/datasets/:persistentId", what=what, params=params), what)
-    return dataset.get("latestVersion") or {}
+    return untrusted.mapping(dataset, "latestVersion", SERVICE, what=f"{what}: latestVersion")
 
 
 def _data(document, what: str) -> dict:
@@ -58,23 +61,28 @@ def _data(document, what: str) -> dict:
 
 def file_checksums(data_file: dict) -> dict[str, str]:
     """`checksum: {type, value}` (MD5, SHA-1, SHA-256, SHA-512), else the older `md5` field."""
-    checksum = data_file.get("checksum") or {}
-    algorithm = checksum_name(checksum.get("type", ""))
-    if algorithm and checksum.get("value"):
-        return {algorithm: checksum["value"].lower()}
-    return {"md5": data_file["md5"].lower()} if data_file.get("md5") else {}
+    checksum = untrusted.mapping(data_file, "checksum", SERVICE, what="a file's checksum")
+    algorithm = checksum_name(untrusted.text(checksum, "type", SERVICE, what="a checksum's type") or "")
+    value = untrusted.text(checksum, "value", SERVICE, what="a checksum's value")
+    if algorithm and value:
+        return {algorithm: value.lower()}
+    md5 = untrusted.text(data_file, "md5", SERVICE, what="a file's md5")
+    return {"md5": md5.lower()} if md5 else {}
 
 
 def remote_file(server: str, f: dict) -> RemoteFile:
-    data_file = f.get("dataFile") or {}
-    url = f"{server}/api/access/datafile/{data_file['id']}"
-    name, size = data_file.get("filename") or f.get("label"), data_file.get("filesize")
-    if data_file.get("tabularData"):  # the checksum is the original's: fetch and name the original
+    data_file = untrusted.mapping(f, "dataFile", SERVICE, what="a file's dataFile")
+    url = f"{server}/api/access/datafile/{untrusted.identifier(data_file, 'id', SERVICE, what='a file id')}"
+    name = (untrusted.text(data_file, "filename", SERVICE, what="a file's filename")
+            or untrusted.text(f, "label", SERVICE, what="a file's label"))
+    size = untrusted.count(data_file, "filesize", SERVICE, what=f"the filesize of {name!r}")
+    if untrusted.flag(data_file, "tabularData", SERVICE):  # the checksum is the original's: fetch the original
         url += "?format=original&gbrecs=true"
-        name, size = data_file.get("originalFileName") or name, data_file.get("originalFileSize")
+        name = untrusted.text(data_file, "originalFileName", SERVICE, what="a file's originalFileName") or name
+        size = untrusted.count(data_file, "originalFileSize", SERVICE, what=f"the originalFileSize of {name!r}")
     else:
         url += "?gbrecs=true"
     checksums = file_checksums(data_file)
-    return RemoteFile(name=remote_name(f.get("directoryLabel"), name), url=url,
-                      size=int(size) if size is not None else None, checksums=checksums,
+    folder = untrusted.text(f, "directoryLabel", SERVICE, what=f"the directoryLabel of {name!r}")
+    return RemoteFile(name=remote_name(folder, name), url=url, size=size, checksums=checksums,
                       checksum_origin="provider" if checksums else None, source_kind="dataverse")

@@ -27,8 +27,10 @@ from urllib.parse import urlencode
 
 from ..errors import DownloadError
 from ..transfer import download as engine_download
+from . import untrusted
 from .base import RemoteFile, remote_name, verify_local_file
 
+SERVICE = "Girder"
 BCSS_KEY_LENGTH = 12          # BCSS matches ROIs to slides by the first 12 characters (TCGA-XX-XXXX)
 
 
@@ -59,14 +61,23 @@ def extra_files(conn, source) -> list[RemoteFile]:
 def _source_items(conn, source) -> list[dict]:
     """The items the extras refer to: the source's item, or the items of its folder or path."""
     if source.item:
-        return [conn.get(f"item/{source.item}", what="item")]
+        return [_checked(conn.get(f"item/{source.item}", what="item"))]
     folder = source.folder
     if not folder:
-        document = conn.get("resource/lookup", {"path": source.path}, what=f"looking up {source.path}")
+        document = untrusted.document(conn.get("resource/lookup", {"path": source.path},
+                                               what=f"looking up {source.path}"), SERVICE, source.path)
         if document.get("_modelType") == "item":
-            return [document]
-        folder = document["_id"]
-    return list(conn.pages("item", {"folderId": folder}, what="listing slides"))
+            return [_checked(document)]
+        folder = untrusted.identifier(document, "_id", SERVICE, what=f"the _id of {source.path}")
+    return [_checked(item) for item in conn.pages("item", {"folderId": folder}, what="listing slides")]
+
+
+def _checked(item) -> dict:
+    """An item document with a text `name` and an `_id` (what crops and annotations use)."""
+    item = untrusted.document(item, SERVICE, "an item")
+    untrusted.identifier(item, "_id", SERVICE, what="an item's _id")
+    untrusted.text(item, "name", SERVICE, what="an item's name", required=True)
+    return item
 
 
 # ----------------------------------------------------------------------------- region crops

@@ -37,6 +37,8 @@ from ..transfer.retry import (
     status_is_retryable,
 )
 from .base import RemoteFile, apply_pinned, remote_name, usable_file_name
+from .pager import walk_tree
+from .untrusted import answer_error
 
 log = logging.getLogger(__name__)
 
@@ -83,21 +85,14 @@ def _remote(name: str, file_id: str, resource_key: str | None) -> RemoteFile:
     return RemoteFile(name=name, url=file_url(file_id, resource_key), source_kind=KIND, downloader=KIND)
 
 
-def walk_folder(session, folder_id: str, resource_key: str | None, prefix: str = "",
-                seen: set[str] | None = None) -> list[tuple[str, str]]:
-    """(relative name, file id) for every file under the folder, subfolders included."""
-    seen = seen if seen is not None else set()
-    if folder_id in seen:
-        return []
-    seen.add(folder_id)
-    found = []
-    for child_id, name, is_folder in folder_children(session, folder_id, resource_key):
-        path = remote_name(prefix, name)
-        if is_folder:
-            found += walk_folder(session, child_id, resource_key, path, seen)
-        else:
-            found.append((path, child_id))
-    return found
+def walk_folder(session, folder_id: str, resource_key: str | None, prefix: str = "") -> list[tuple[str, str]]:
+    """(relative name, file id) for every file under the folder, subfolders included (without
+    recursion; a folder met twice, e.g. inside itself, is walked once)."""
+    def children(folder, where):
+        for child_id, name, is_folder in folder_children(session, folder, resource_key):
+            yield child_id, remote_name(where, name), is_folder
+
+    return list(walk_tree(f"Google Drive (folder {folder_id})", folder_id, children, start=prefix))
 
 
 def folder_children(session, folder_id: str, resource_key: str | None) -> list[tuple[str, str, bool]]:
@@ -179,10 +174,14 @@ def legacy_children(page: str) -> list[tuple[str, str, bool]]:
     match = re.search(r"window\['_DRIVE_ivd'\]\s*=\s*'((?:[^'\\]|\\.)*)'", page)
     if not match:
         return []
-    decoded = codecs.decode(match.group(1), "unicode_escape")
-    data = json.loads(decoded)
-    children = data[0] if data and isinstance(data[0], list) else []
-    return [(child[0], child[2], child[3] == FOLDER_MIME) for child in children if len(child) > 3]
+    try:
+        data = json.loads(codecs.decode(match.group(1), "unicode_escape"))
+    except (ValueError, UnicodeError):
+        raise answer_error("Google Drive", "the folder page's file list", "is not valid JSON") from None
+    children = data[0] if isinstance(data, list) and data and isinstance(data[0], list) else []
+    return [(child[0], child[2], child[3] == FOLDER_MIME) for child in children
+            if isinstance(child, list) and len(child) > 3 and isinstance(child[0], str) and child[0]
+            and isinstance(child[2], str)]
 
 
 def probe_name(session, url: str, fallback: str | None = None) -> str:

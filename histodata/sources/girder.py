@@ -20,12 +20,14 @@ from ..constants import CHECKSUM_ALGORITHMS
 from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..redact import register_secret
 from ..transfer.retry import request_with_retries
-from . import dsa
+from . import dsa, untrusted
 from .base import RemoteFile, apply_pinned, parallel_map, remote_name
+from .pager import follow, walk_tree
 
 log = logging.getLogger(__name__)
 
 KIND = "girder"
+SERVICE = "Girder"
 PAGE_SIZE = 500
 LISTING_WORKERS = 8       # concurrent item/{id}/files requests (Girder has no bulk file listing)
 
@@ -61,21 +63,28 @@ class Connection:
             return self.client.get(path, parameters=params)
         except girder_client.HttpError as err:
             raise girder_error(err, what, self) from None
+        except ValueError:               # a body that is not JSON
+            raise untrusted.answer_error(SERVICE, what, "is not JSON") from None
 
     def pages(self, path: str, params: dict, *, what: str):
-        """Every record of a list endpoint, paging with limit/offset and Girder-Total-Count."""
-        offset = 0
-        while True:
+        """Every record of a list endpoint, paging with limit/offset and Girder-Total-Count, under
+        the pager's rule (a page of records already listed ends it, e.g. a server ignoring offset)."""
+        def page(offset):
             try:
                 response = self.client.sendRestRequest(
                     "GET", path, {**params, "limit": PAGE_SIZE, "offset": offset}, jsonResp=False)
             except girder_client.HttpError as err:
                 raise girder_error(err, what, self) from None
-            records = response.json()
-            yield from records
+            try:
+                records = untrusted.records(response.json(), SERVICE, what)
+            except ValueError:
+                raise untrusted.answer_error(SERVICE, what, "is not JSON") from None
             offset += len(records)
-            if last_page(records, offset, response.headers.get("Girder-Total-Count")):
-                return
+            done = last_page(records, offset, response.headers.get("Girder-Total-Count"))
+            return records, None if done else offset
+
+        yield from follow(f"the Girder server at {self.api_url} ({what})", page, first=0,
+                          key=lambda record: record.get("_id"))
 
 
 def last_page(records: list, offset: int, total: str | None) -> bool:
@@ -171,26 +180,40 @@ def _root_files(conn: Connection, source) -> list[RemoteFile]:
 
 def resource_files(conn: Connection, document: dict) -> list[RemoteFile]:
     """The files under any Girder document found by path (collection, user, folder, item, file)."""
+    document = untrusted.document(document, SERVICE, "the document at the path")
     kind = document.get("_modelType")
     if kind == "file":
-        return [remote_for(conn, document, document["name"])]
+        return [remote_for(conn, document, remote_name(_name(document)))]
     if kind == "item":
         return item_files(conn, document, prefix="")
     if kind in ("folder", "collection", "user"):
-        return folder_files(conn, document["_id"], kind, prefix="")
+        return folder_files(conn, _id(document), kind, prefix="")
     raise DownloadError(f"the Girder path points to a {kind!r}, which holds no files.")
 
 
+def _id(doc: dict) -> str:
+    return untrusted.identifier(doc, "_id", SERVICE, what="a document's _id")
+
+
+def _name(doc: dict) -> str:
+    return untrusted.text(doc, "name", SERVICE, what=f"the name of {_id(doc)}", required=True)
+
+
 def folder_files(conn: Connection, parent_id: str, parent_type: str, prefix: str) -> list[RemoteFile]:
-    """Recursively: the items of a folder, then its subfolders, names relative to the start."""
-    files: list[RemoteFile] = []
-    if parent_type == "folder":
-        items = list(conn.pages("item", {"folderId": parent_id}, what="listing items"))
-        files += items_files(conn, items, prefix)
-    for folder in conn.pages("folder", {"parentType": parent_type, "parentId": parent_id},
-                             what="listing folders"):
-        files += folder_files(conn, folder["_id"], "folder", remote_name(prefix, folder["name"]))
-    return files
+    """The items of a folder and of every folder under it, names relative to the start; walked
+    without recursion, a folder met twice (a folder inside itself) once."""
+    def children(folder, where):
+        folder_id, folder_type = folder
+        if folder_type == "folder":
+            items = list(conn.pages("item", {"folderId": folder_id}, what="listing items"))
+            for remote in items_files(conn, items, where):
+                yield remote, remote.name, False
+        for sub in conn.pages("folder", {"parentType": folder_type, "parentId": folder_id},
+                              what="listing folders"):
+            yield (_id(sub), "folder"), remote_name(where, _name(sub)), True
+
+    return [remote for _, remote in walk_tree(f"the Girder server at {conn.api_url}", (parent_id, parent_type),
+                                                children, start=prefix)]
 
 
 def items_files(conn: Connection, items: list[dict], prefix: str) -> list[RemoteFile]:
@@ -202,17 +225,18 @@ def items_files(conn: Connection, items: list[dict], prefix: str) -> list[Remote
 def item_files(conn: Connection, item: dict, prefix: str) -> list[RemoteFile]:
     """An item's files: one file named like its item sits in place, others go in a folder
     named after the item (as girder-client's downloadItem lays them out)."""
-    docs = list(conn.pages(f"item/{item['_id']}/files", {}, what="listing files"))
-    single = len(docs) == 1 and docs[0]["name"] == item["name"]
-    return [remote_for(conn, doc, remote_name(prefix, doc["name"]) if single
-                       else remote_name(prefix, item["name"], doc["name"])) for doc in docs]
+    docs = list(conn.pages(f"item/{_id(item)}/files", {}, what="listing files"))
+    single = len(docs) == 1 and _name(docs[0]) == _name(item)
+    return [remote_for(conn, doc, remote_name(prefix, _name(doc)) if single
+                       else remote_name(prefix, _name(item), _name(doc))) for doc in docs]
 
 
 def remote_for(conn: Connection, doc: dict, name: str) -> RemoteFile:
     """A file document as a RemoteFile; Girder's sha512 (hashsum plugin) is used when offered."""
-    sha512 = (doc.get("sha512") or "").lower()
+    sha512 = (untrusted.text(doc, "sha512", SERVICE, what=f"the sha512 of {name!r}") or "").lower()
     checksums = {"sha512": sha512} if len(sha512) == CHECKSUM_ALGORITHMS["sha512"] else {}
-    return RemoteFile(name=name, url=conn.file_url(doc["_id"]), size=doc.get("size"), checksums=checksums,
+    return RemoteFile(name=name, url=conn.file_url(_id(doc)),
+                      size=untrusted.count(doc, "size", SERVICE, what=f"the size of {name!r}"), checksums=checksums,
                       checksum_origin="provider" if checksums else None, headers=conn.headers,
                       source_kind=KIND)
 

@@ -21,11 +21,14 @@ from urllib.parse import unquote, urlencode, urlsplit
 from .. import credentials
 from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..transfer.retry import request_with_retries
+from . import untrusted
 from .base import RemoteFile, apply_pinned, parallel_map, remote_name
+from .pager import follow
 
 log = logging.getLogger(__name__)
 
 KIND = "grand-challenge"
+SERVICE = "grand-challenge.org"
 API = "https://grand-challenge.org/api/v1"
 PAGE_SIZE = 100
 DERIVED_IMAGE_TYPES = {"DZI"}
@@ -59,17 +62,22 @@ class Client:
         if content_type != "application/json":
             raise DownloadError(f"{what}: {url} answered {content_type or 'no content type'}, not JSON.",
                                 "The API may be down or behind a login page; try again later.")
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise untrusted.answer_error(SERVICE, f"{what}: {url}", "is not valid JSON") from None
 
     def paginate(self, path: str, params: dict, *, what: str):
-        """Every result of a list endpoint, following `next` until it is null or a page is empty."""
-        url: str | None = f"{self.api_url}/{path}"
-        query: dict | None = {**params, "limit": PAGE_SIZE, "offset": 0}
-        while url:
-            page = self.get(url, query, what=what)
-            results = page.get("results") or []
-            yield from results
-            url, query = (page.get("next") if results else None), None
+        """Every result of a list endpoint, following `next` until it is null or a page is empty,
+        under the pager's rule (a `next` seen before, or a page of results already listed, ends it)."""
+        def page(url):
+            document = untrusted.document(self.get(url, what=what), SERVICE, what)
+            results = untrusted.records(document.get("results"), SERVICE, what)
+            following = untrusted.text(document, "next", SERVICE, what=f"`next` of {what}")
+            return results, following if results else None
+
+        first = f"{self.api_url}/{path}?{urlencode({**params, 'limit': PAGE_SIZE, 'offset': 0})}"
+        yield from follow(f"grand-challenge.org ({what})", page, first=first, key=lambda r: r.get("pk"))
 
 
 def _detail(response) -> str:
@@ -81,13 +89,18 @@ def _detail(response) -> str:
 
 def find_archive(client: Client, archive: str) -> dict:
     """The archive document, by pk (a UUID) or by slug (exactly one match)."""
+    what = f"archive {archive}"
     if _UUID.match(archive):
-        return client.get(f"{client.api_url}/archives/{archive}/", what=f"archive {archive}")
-    results = client.get(f"{client.api_url}/archives/", {"slug": archive}, what=f"archive {archive}")
-    matches = results.get("results") or []
+        found = client.get(f"{client.api_url}/archives/{archive}/", what=what)
+        untrusted.identifier(untrusted.document(found, SERVICE, what), "pk", SERVICE, what=f"the pk of {what}")
+        return found
+    results = untrusted.document(client.get(f"{client.api_url}/archives/", {"slug": archive}, what=what),
+                                 SERVICE, what)
+    matches = untrusted.records(results.get("results"), SERVICE, what)
     if len(matches) != 1:
         raise DownloadError(f"grand-challenge.org has {len(matches)} archives with the slug {archive!r}.",
                             "Check the slug in the archive's URL, or ask for access to it.")
+    untrusted.identifier(matches[0], "pk", SERVICE, what=f"the pk of {what}")
     return matches[0]
 
 
@@ -98,31 +111,38 @@ def list_files(source, session, entry) -> list[RemoteFile]:
     client = Client(session, headers, source.api_url or API)
     archive = find_archive(client, str(source.archive))
     items = list(client.paginate("archives/items/", {"archive": archive["pk"]}, what="listing archive items"))
-    per_item = list(zip([str(item.get("pk")) for item in items],
+    per_item = list(zip([untrusted.identifier(item, "pk", SERVICE, what="an item's pk") for item in items],
                         parallel_map(lambda item: item_files(client, item), items)))
     return apply_pinned(_unique_names(per_item), source.files)
 
 
 def item_files(client: Client, item: dict) -> list[RemoteFile]:
     """The downloadable files of one archive item; with several sockets, each its own folder."""
-    values = [v for v in item.get("values") or [] if v.get("image") or v.get("file")]
+    values = [v for v in untrusted.records(item.get("values"), SERVICE, "an item's values")
+              if v.get("image") or v.get("file")]
     files = []
     for value in values:
         folder = _socket_folder(value) if len(values) > 1 else ""
         if value.get("image"):
             image = value["image"]
             if not isinstance(image, dict) or image.get("files") is None:   # usually the image's URL
-                image = client.get(image["api_url"] if isinstance(image, dict) else image, what="image")
-            files += [_remote(client, f["file"], folder) for f in image.get("files") or []
-                      if f.get("image_type") not in DERIVED_IMAGE_TYPES and f.get("file")]
+                url = image if isinstance(image, str) else untrusted.text(image, "api_url", SERVICE, required=True,
+                                                                          what="an image's api_url")
+                image = untrusted.document(client.get(url, what="image"), SERVICE, "an image")
+            for f in untrusted.records(image.get("files"), SERVICE, "an image's files"):
+                url = untrusted.text(f, "file", SERVICE, what="an image file's URL")
+                if url and f.get("image_type") not in DERIVED_IMAGE_TYPES:
+                    files.append(_remote(client, url, folder))
         else:
-            files.append(_remote(client, value["file"], folder))
+            files.append(_remote(client, untrusted.text(value, "file", SERVICE, what="a file socket's URL",
+                                                        required=True), folder))
     return files
 
 
 def _socket_folder(value: dict) -> str:
-    interface = value.get("interface") or {}
-    return interface.get("slug") or interface.get("relative_path") or ""
+    interface = untrusted.mapping(value, "interface", SERVICE, what="a value's interface")
+    return (untrusted.text(interface, "slug", SERVICE) or untrusted.text(interface, "relative_path", SERVICE)
+            or "")
 
 
 def _remote(client: Client, url: str, folder: str) -> RemoteFile:

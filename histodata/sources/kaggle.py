@@ -26,7 +26,9 @@ from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
 from ..http import new_session
 from ..transfer import download as engine_download
 from ..transfer.retry import request_with_retries
+from . import untrusted
 from .base import RemoteFile, apply_pinned, remote_name, verify_local_file
+from .pager import follow
 
 log = logging.getLogger(__name__)
 
@@ -101,23 +103,23 @@ def list_files(source, session, entry) -> list[RemoteFile]:
 
 
 def _pages(session, service: str, method: str, body: dict, key: str, headers: dict, subject: str):
-    token = ""
-    while True:
-        _, document = call(session, service, method, {**body, "pageSize": PAGE_SIZE, "pageToken": token},
+    """Every file record of a listing RPC, following `nextPageToken` under the pager's rule."""
+    def page(token):
+        _, document = call(session, service, method, {**body, "pageSize": PAGE_SIZE, "pageToken": token or ""},
                            headers, subject=subject)
-        document = document or {}
+        document = untrusted.document(document or {}, "Kaggle", f"the listing of {subject}")
         if document.get("errorMessage"):
             raise DownloadError(f"Kaggle could not list {subject}: {document['errorMessage']}.")
-        yield from document.get(key) or []
-        token = document.get("nextPageToken") or ""
-        if not token:
-            return
+        files = untrusted.records(document.get(key), "Kaggle", f"the listing of {subject}")
+        return files, untrusted.text(document, "nextPageToken", "Kaggle")
+
+    yield from follow(f"Kaggle ({subject})", page, key=lambda file: file.get("name"))
 
 
 def _competition_files(session, slug: str, headers: dict) -> list[RemoteFile]:
     subject = f"competitions/{slug}"
     return [_remote(file, rpc_url(COMPETITIONS, "DownloadDataFile"),
-                    {"competitionName": slug, "fileName": file["name"]}, headers)
+                    {"competitionName": slug, "fileName": _name(file)}, headers)
             for file in _pages(session, COMPETITIONS, "ListDataFiles", {"competitionName": slug},
                                "files", headers, subject)]
 
@@ -129,16 +131,20 @@ def _dataset_files(session, ref: str, version, headers: dict) -> list[RemoteFile
     body = {"ownerSlug": owner, "datasetSlug": slug}
     if version:
         body["datasetVersionNumber"] = int(version)
-    return [_remote(file, rpc_url(DATASETS, "DownloadDataset"), {**body, "fileName": file["name"]}, headers)
+    return [_remote(file, rpc_url(DATASETS, "DownloadDataset"), {**body, "fileName": _name(file)}, headers)
             for file in _pages(session, DATASETS, "ListDatasetFiles", body, "datasetFiles", headers,
                                f"datasets/{ref}")]
 
 
+def _name(file: dict) -> str:
+    return untrusted.text(file, "name", "Kaggle", what="a file's name", required=True)
+
+
 def _remote(file: dict, url: str, body: dict, headers: dict) -> RemoteFile:
     """The RPC's body travels in the URL's query (readable in --dry-run); `download` posts it."""
-    size = file.get("totalBytes")
-    return RemoteFile(name=remote_name(file["name"]), url=f"{url}?{urlencode(body)}",
-                      size=int(size) if size not in (None, "") else None, headers=dict(headers),
+    return RemoteFile(name=remote_name(body["fileName"]), url=f"{url}?{urlencode(body)}",
+                      size=untrusted.count(file, "totalBytes", "Kaggle", what=f"the size of {body['fileName']!r}"),
+                      headers=dict(headers),
                       source_kind=KIND, downloader=KIND)
 
 
@@ -195,7 +201,7 @@ def storage_location(session, remote: RemoteFile) -> str:
     if 300 <= response.status_code < 400 and location:
         return urljoin(response.url, location)
     if isinstance(document, dict) and document.get("url"):
-        return str(document["url"])
+        return untrusted.text(document, "url", "Kaggle", what=f"the download URL of {remote.name}")
     raise DownloadError(f"Kaggle did not say where {remote.name} is (HTTP {response.status_code}, "
                         f"{response.headers.get('Content-Type', 'no content type')}).",
                         "Try again later; the Kaggle API may have changed.")

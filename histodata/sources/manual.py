@@ -26,7 +26,7 @@ from ..errors import AccessError, HistodataError
 from ..layout import prune_partial
 from ..transfer.hashing import check_file
 from ..transfer.progress import TransferDisplay
-from .base import RemoteFile
+from .base import RemoteFile, safe_relative_path, valid_text
 
 log = logging.getLogger(__name__)
 
@@ -189,16 +189,16 @@ def ingest(entry, from_dir, paths, files=None, quiet=None, only=None) -> IngestR
                              "Give the folder you downloaded the files into.")
     folder = Folder.scan(root.resolve())
     specs = list(files) if files is not None else expected_specs(entry)
-    report = IngestReport(str(root))
+    report = IngestReport(valid_text(str(root)))
     patterns = expected_patterns(entry)
     if specs or patterns:
         plan = plan_adoption(folder, specs, report)
         plan += plan_patterns(folder, patterns, {rel for rel, _, _ in plan}, report, only)
     else:
-        plan = [(rel, rel, None) for rel in folder.files]
+        plan = whole_folder(folder, report)
     taken = {rel for rel, _, _ in plan}
     if files is None:
-        report.unexpected = [rel for rel in folder.files if rel not in taken]
+        report.unexpected = [valid_text(rel) for rel in folder.files if rel not in taken]
     try:
         adopt_all(folder, plan, paths, report, quiet)
     finally:
@@ -206,6 +206,26 @@ def ingest(entry, from_dir, paths, files=None, quiet=None, only=None) -> IngestR
     if report.missing or report.mismatched or report.unexpected:
         log.warning("%s", report.summary())
     return report
+
+
+def whole_folder(folder: Folder, report: IngestReport) -> list[tuple[str, str, None]]:
+    """Every file under DIR, adopted under its own path (made valid text: a name whose bytes are
+    not UTF-8 is adopted with them as %XX, see `valid_text`); a name that cannot be adopted is
+    reported as mismatched, the other files are adopted."""
+    plan, names = [], {}
+    for rel in folder.files:
+        try:
+            name = safe_relative_path(rel)
+        except ValueError:
+            name = None
+        if name is None or name in names:
+            why = (f"its name reads as {name!r} under raw/, like {valid_text(names[name])!r}" if name
+                   else "its name cannot be used under raw/")
+            report.mismatched.append(Mismatch(valid_text(rel), valid_text(str(folder.root / rel)), why))
+            continue
+        names[name] = rel
+        plan.append((rel, name, None))
+    return plan
 
 
 def plan_adoption(folder: Folder, specs: list, report: IngestReport) -> list[tuple[str, str, object]]:
@@ -241,7 +261,7 @@ def plan_patterns(folder: Folder, patterns: list[str], taken: set[str], report: 
             if rel in taken:      # already part of an earlier match's MIRAX folder
                 continue
             taken.add(rel)
-            plan.append((rel, rel, None))
+            plan.append((rel, valid_text(rel), None))
             if rel.lower().endswith(MIRAX_SUFFIX):
                 plan += mirax_unit(folder, rel, rel, set(), taken, report)
     return plan
@@ -256,12 +276,12 @@ def mirax_unit(folder: Folder, found: str, name: str, listed: set[str], taken: s
         report.missing.append(f"{stem_name}/ (the MIRAX data folder of {name})")
         return []
     if not any(posixpath.basename(m).lower() == MIRAX_INDEX for m in members):
-        report.mismatched.append(Mismatch(name, str(folder.root / found[: -len(MIRAX_SUFFIX)]),
+        report.mismatched.append(Mismatch(name, valid_text(str(folder.root / found[: -len(MIRAX_SUFFIX)])),
                                           "the MIRAX data folder has no Slidedat.ini (incomplete copy?)"))
     source_stem = found[: -len(MIRAX_SUFFIX)]
     unit = []
     for member in members:
-        target = stem_name + member[len(source_stem):]
+        target = valid_text(stem_name + member[len(source_stem):])
         if member in taken or target in listed:
             continue
         taken.add(member)
@@ -285,16 +305,16 @@ def check_and_adopt(source: Path, name: str, spec, paths, report: IngestReport,
     expected = dict(spec.checksums) if spec is not None else {}
     check = check_with_progress(source, expected, spec.size if spec is not None else None, display)
     if "size" in check.failed:
-        report.mismatched.append(Mismatch(name, str(source),
+        report.mismatched.append(Mismatch(name, valid_text(str(source)),
                                           f"size {check.size} bytes, expected {spec.size}"))
         return None
     if check.failed:
-        report.mismatched.append(Mismatch(name, str(source), f"{check.failed[0]} differs from the registry "
-                                          "(corrupted or a different version)"))
+        report.mismatched.append(Mismatch(name, valid_text(str(source)), f"{check.failed[0]} differs from the "
+                                          "registry (corrupted or a different version)"))
         return None
     target = paths.raw_file(name)
     linked = place(source, target, paths.work_dir(target))
-    return AdoptedFile(name, str(source), check.size, check.digests["sha256"],
+    return AdoptedFile(name, valid_text(str(source)), check.size, check.digests["sha256"],
                        {a: check.digests[a] for a in expected}, linked)
 
 

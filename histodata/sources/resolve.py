@@ -90,7 +90,24 @@ def list_source(entry, index: int, source, session) -> list[RemoteFile]:
         raise DownloadError(f"{source_label(index, source.kind)} lists {len(twice)} name(s) more than once "
                             f"(e.g. {twice[0]!r}); the files would overwrite each other.",
                             "Report the entry: its source needs distinct file names.")
+    clash = file_and_folder(names)
+    if clash:
+        raise DownloadError(f"{source_label(index, source.kind)} lists both the file {clash[0]!r} and "
+                            f"{clash[1]!r} inside a folder of that name; both cannot be saved under raw/.",
+                            "Report the entry: its source needs distinct file and folder names.")
     return included(remotes, source)
+
+
+def file_and_folder(names: set[str]) -> tuple[str, str] | None:
+    """A (file, file inside a folder of the same name) pair among `names` (e.g. `d` and `d/e.bin`),
+    or None: such a listing cannot be laid out on disk."""
+    for name in sorted(names):
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder in names:
+                return folder, name
+    return None
 
 
 def pinned_listing(source, sizes_required: bool = True) -> list[RemoteFile] | None:

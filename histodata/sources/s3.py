@@ -20,6 +20,8 @@ from urllib.parse import quote, unquote_plus
 
 from ..errors import DownloadError
 from .base import RemoteFile, api_get, remote_name
+from .pager import Pager
+from .untrusted import answer_error, count
 
 MAX_KEYS = 1000
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
@@ -61,26 +63,33 @@ def prefix_files(session, base: str, bucket: str, prefix: str, drop: str = "") -
 
 def list_objects(session, base: str, prefix: str, bucket: str) -> list[dict]:
     """Every object under `prefix`: ListObjectsV2 pages of 1000, following continuation tokens
-    (or, from a server that sends none, continuing after the last key)."""
+    (or, from a server that sends none, continuing after the last key), under the pager's rule
+    (a repeated token or a page of keys already listed ends the listing; a page cap)."""
     objects: list[dict] = []
     # encoding-type=url: keys may hold characters XML 1.0 cannot carry (control characters)
     params = {"list-type": "2", "max-keys": str(MAX_KEYS), "encoding-type": "url",
               **({"prefix": prefix} if prefix else {})}
-    while True:
+    pager = Pager(f"S3 bucket {bucket}", key=lambda obj: obj.get("Key"))
+    token = None
+    while pager.ask(token):
         page = parse_xml(api_get(session, f"{base}/", what=f"S3 bucket {bucket}", params=params).content)
         fields = child_texts(page)
         batch = [decoded_keys(child_texts(c), fields) for c in page if local_name(c.tag) == "Contents"]
-        objects += batch
-        if fields.get("IsTruncated", "false").lower() != "true":
+        if any("Key" not in obj for obj in batch):
+            raise answer_error(f"S3 bucket {bucket}", "an object of the listing", "without a Key")
+        objects += pager.fresh(batch)
+        if fields.get("IsTruncated", "false").lower() != "true" or pager.stalled:
             return objects
         if not fields.get("NextContinuationToken") and not batch:
             raise DownloadError(f"S3 bucket {bucket}: a truncated listing came without keys or a "
                                 "continuation token.")
         params = {k: v for k, v in params.items() if k not in ("continuation-token", "start-after")}
         if fields.get("NextContinuationToken"):
-            params["continuation-token"] = fields["NextContinuationToken"]
+            token = ("continuation-token", fields["NextContinuationToken"])
         else:
-            params["start-after"] = batch[-1]["Key"]
+            token = ("start-after", batch[-1]["Key"])
+        params[token[0]] = token[1]
+    return objects
 
 
 def decoded_keys(obj: dict, page: dict) -> dict:
@@ -125,8 +134,7 @@ def key_path(key: str) -> str:
 def remote_file(base: str, obj: dict, drop: str) -> RemoteFile:
     key = obj["Key"]
     md5 = etag_md5(obj.get("ETag"))
-    size = obj.get("Size")
-    return RemoteFile(name=remote_name(key[len(drop):]), url=f"{base}/{key_path(key)}",
-                      size=int(size) if size not in (None, "") else None,
+    size = count(obj, "Size", "S3", what=f"the Size of {key!r}")
+    return RemoteFile(name=remote_name(key[len(drop):]), url=f"{base}/{key_path(key)}", size=size,
                       checksums={"md5": md5} if md5 else {},
                       checksum_origin="provider" if md5 else None, source_kind="s3")

@@ -13,21 +13,25 @@ from urllib.parse import quote, urlparse
 
 from .. import credentials
 from ..errors import AccessError, DownloadError, HTTPStatusError
+from . import untrusted
 from .base import RemoteFile, api_json, checksum_name, remote_name
 
 SITE = "https://zenodo.org"
 API = f"{SITE}/api"
 DOI_RESOLVER = "https://doi.org"
 DOI_PREFIX = "10.5281/zenodo."
+SERVICE = "Zenodo"
 CHECK_ID = "Check the record id in the registry entry."
 
 
 def list_files(source, session, entry) -> list[RemoteFile]:
     """The files of the source's record (or of its latest version with `version: latest`)."""
     headers = credentials.scoped(credentials.zenodo_headers(), SITE)
-    record = fetch_record(session, source.record, str(source.version or "") == "latest", headers)
-    recid = str(record.get("id") or record.get("recid") or source.record)
-    files = [f for f in file_entries(record) if isinstance(f, dict)]
+    record = untrusted.document(fetch_record(session, source.record, str(source.version or "") == "latest",
+                                             headers), SERVICE, f"Zenodo record {source.record}")
+    recid = str(untrusted.identifier(record, "id", SERVICE, required=False)
+                or untrusted.identifier(record, "recid", SERVICE, required=False) or source.record)
+    files = untrusted.records(file_entries(record), SERVICE, f"the files of record {recid}")
     if not files:
         files = listed_files(session, record, headers)
     if not files:
@@ -82,18 +86,19 @@ def file_entries(record: dict) -> list:
 
 def listed_files(session, record: dict, headers: dict) -> list:
     """Files from the record's `/files` listing (when the record JSON carries none)."""
-    url = (record.get("links") or {}).get("files")
+    url = untrusted.text(untrusted.mapping(record, "links", SERVICE, what="the record's links"), "files", SERVICE,
+                         what="the record's links.files")
     if not url or is_restricted(record):
         return []
     listing = api_json(session, url, what="Zenodo file listing", headers=headers)
-    return [f for f in file_entries({"files": listing}) if isinstance(f, dict)]
+    return untrusted.records(file_entries({"files": listing}), SERVICE, "the record's file listing")
 
 
 def is_restricted(record: dict) -> bool:
     """Files hidden from guests: restricted/embargoed/closed (legacy or native fields)."""
-    access = record.get("access") or {}
-    right = (record.get("metadata") or {}).get("access_right", "open")
-    embargo = (access.get("embargo") or {}).get("active")
+    access = untrusted.mapping(record, "access", SERVICE, what="the record's access")
+    right = untrusted.mapping(record, "metadata", SERVICE, what="the record's metadata").get("access_right", "open")
+    embargo = untrusted.mapping(access, "embargo", SERVICE, what="the record's access.embargo").get("active")
     hidden_right = right in ("restricted", "embargoed", "closed")
     return hidden_right or access.get("files") == "restricted" or bool(embargo)
 
@@ -118,24 +123,28 @@ def parse_checksum(value) -> dict[str, str]:
 def content_url(f: dict, recid: str, key: str) -> str:
     """Where the bytes are: `links.content`, the current `links.self` (…/content) or the legacy
     bucket link; the 2023 transitional shape's `self` is broken, so `download` or the UI path."""
-    links = f.get("links") or {}
-    self_link = links.get("self") or ""
-    if links.get("content"):
-        return links["content"]
+    links = untrusted.mapping(f, "links", SERVICE, what=f"the links of {key!r}")
+    self_link = untrusted.text(links, "self", SERVICE, what=f"links.self of {key!r}") or ""
+    content = untrusted.text(links, "content", SERVICE, what=f"links.content of {key!r}")
+    if content:
+        return content
     if self_link.endswith("/content") or (self_link and "bucket" in f):
         return self_link
-    if links.get("download"):
-        return links["download"]
+    download = untrusted.text(links, "download", SERVICE, what=f"links.download of {key!r}")
+    if download:
+        return download
     return f"{SITE}/records/{recid}/files/{quote(key)}?download=1"
 
 
 def remote_file(f: dict, recid: str, headers: dict) -> RemoteFile:
-    key = f.get("key") or f.get("filename")
+    key = (untrusted.text(f, "key", SERVICE, what=f"a file's key in record {recid}")
+           or untrusted.text(f, "filename", SERVICE, what=f"a file's filename in record {recid}"))
     if not key:
         raise DownloadError(f"Zenodo record {recid} has a file without a name.")
-    size = f.get("size") if f.get("size") is not None else f.get("filesize")
-    checksums = parse_checksum(f.get("checksum"))
-    return RemoteFile(name=remote_name(key), url=content_url(f, recid, key),
-                      size=int(size) if size is not None else None, checksums=checksums,
+    size = untrusted.count(f, "size", SERVICE, what=f"the size of {key!r}")
+    if size is None:
+        size = untrusted.count(f, "filesize", SERVICE, what=f"the filesize of {key!r}")
+    checksums = parse_checksum(untrusted.text(f, "checksum", SERVICE, what=f"the checksum of {key!r}"))
+    return RemoteFile(name=remote_name(key), url=content_url(f, recid, key), size=size, checksums=checksums,
                       checksum_origin="provider" if checksums else None, headers=dict(headers),
                       source_kind="zenodo")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from .service import Emulator, EmulatorServer, Reply, Request, file_reply, json_reply
 
@@ -168,11 +169,13 @@ class FigshareEmulator(Emulator):
         f = self.blobs.get(int(request.params["id"]))
         if f is None:
             raise Reply(404, b"<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml")
-        return Reply(302, b"", {"Location": f"{STORAGE}/pstorage-figshare/{f.id}/{f.name}"
+        stored_name = quote(f.name, errors="surrogatepass")     # names travel percent-encoded
+        return Reply(302, b"", {"Location": f"{STORAGE}/pstorage-figshare/{f.id}/{stored_name}"
                                             "?X-Amz-Signature=0123abcd&X-Amz-Expires=10"})
 
     def stored(self, request: Request) -> Reply:
         f = self.blobs.get(int(request.params["id"]))
         if f is None:
             raise Reply(404, b"<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml")
-        return file_reply(request, f.data, {"content-disposition": f"attachment;filename={f.name}"})
+        disposition = f"attachment;filename={quote(f.name, errors='surrogatepass')}"
+        return file_reply(request, f.data, {"content-disposition": disposition})

@@ -10,6 +10,9 @@
 * large_image: `item/{id}/tiles` metadata and `item/{id}/tiles/region` with the scaling rule
   out = region x native_mm / mm_x (not clamped: it upsamples), or magnification; JPEG default.
 * `annotation/item/{id}` -> the full annotation documents.
+* faults: `ignore_offset` (every page is the first) with `claimed_total` (a Girder-Total-Count that
+  lies), so full pages come back forever; `nest(folder, inside)` lists a folder inside another
+  (e.g. inside itself: a cycle).
 """
 from __future__ import annotations
 
@@ -96,6 +99,8 @@ class GirderEmulator(Emulator):
         self.max_limit = max_limit                  # a server that caps page sizes
         self.key_in_query_only = key_in_query_only  # a server that ignores form bodies
         self.cut_once: set[str] = set()             # file ids whose next download is cut halfway
+        self.ignore_offset = False                  # fault: every page is the first one
+        self.claimed_total: int | None = None       # fault: the Girder-Total-Count sent
         self._routes()
 
     # ----- building the tree
@@ -114,6 +119,10 @@ class GirderEmulator(Emulator):
         for file_name, data in (files if files is not None else {name: b""}).items():
             self.add(Node("file", file_name, item, data=data))
         return item
+
+    def nest(self, folder: Node, inside: Node) -> None:
+        """List `folder` among the children of `inside` as well (a cycle when it is an ancestor)."""
+        inside._children.append(folder)
 
     def grant(self, login: str, node: Node) -> None:
         self.grants.setdefault(login, set()).add(node.id)
@@ -157,10 +166,11 @@ class GirderEmulator(Emulator):
         limit = int(request.query.get("limit", 50))
         if self.max_limit:
             limit = min(limit or self.max_limit, self.max_limit)
-        offset = int(request.query.get("offset", 0))
+        offset = 0 if self.ignore_offset else int(request.query.get("offset", 0))
         visible = [n for n in sorted(records, key=lambda n: n.name.lower()) if self._can_read(request, n)]
         chosen = visible[offset:] if limit == 0 else visible[offset:offset + limit]
-        return json_reply([n.doc(self.hashsum) for n in chosen], headers={"Girder-Total-Count": str(len(visible))})
+        total = self.claimed_total if self.claimed_total is not None else len(visible)
+        return json_reply([n.doc(self.hashsum) for n in chosen], headers={"Girder-Total-Count": str(total)})
 
     def _can_read(self, request: Request, node: Node) -> bool:
         try:

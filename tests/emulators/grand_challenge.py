@@ -8,6 +8,8 @@
   absolute `next` URLs on https://grand-challenge.org (clients must map them through the mirrors);
 * `cases/images/<pk>/` with `files` (TIFF, MHD + ZRAW, DZI); media URLs on grand-challenge.org
   redirect (302) to a signed storage host, which refuses requests that carry the token;
+* fault: `repeat_next = True` makes every page's `next` point to the second page, also on the
+  second page itself (a paging loop);
 * the first request of a list can be made to answer 429 with `Retry-After`.
 """
 from __future__ import annotations
@@ -62,6 +64,7 @@ class GrandChallengeEmulator(Emulator):
         self.files: dict[str, bytes] = {}        # storage key -> bytes
         self.throttle_next = 0                   # answer this many list requests with 429 first
         self.login_page = False                  # answer API calls with an HTML page (maintenance, SSO)
+        self.repeat_next = False                 # fault: `next` always names the second page
         self._routes()
 
     def archive(self, slug: str, readers: set[str] | None = None) -> Archive:
@@ -136,8 +139,10 @@ class GrandChallengeEmulator(Emulator):
         limit, offset = int(request.query.get("limit", 100)), int(request.query.get("offset", 0))
         chunk = results[offset:offset + limit]
         more = offset + limit < len(results)
+        following = offset + limit if not self.repeat_next else limit
         return json_reply({"count": len(results),
-                           "next": f"{PUBLIC}{path}?{extra}limit={limit}&offset={offset + limit}" if more else None,
+                           "next": (f"{PUBLIC}{path}?{extra}limit={limit}&offset={following}"
+                                    if more or self.repeat_next else None),
                            "previous": None, "results": chunk})
 
     # ----- routes

@@ -6,6 +6,9 @@
   list `name` + `totalBytes`, paged by `pageSize`/`pageToken`/`nextPageToken`;
 * `DownloadDataFile` / `DownloadDataset` answer 302 to a signed storage URL (another host),
   which serves the bytes with Content-Length, Last-Modified and Range, and refuses credentials;
+* faults: `paging = "repeat-token"` hands back the second page's token forever (a server bug);
+  `paging = "endless"` never ends (every page new names, a new token); `listing_override` answers
+  every listing with that document (malformed JSON);
 * a competition whose rules the user has not accepted answers 403 `{"code": 403, "message":
   "You must accept this competition's rules before you'll be able to download files."}`.
 """
@@ -35,6 +38,8 @@ class KaggleEmulator(Emulator):
         self.blobs: dict[str, bytes] = {}
         self.zipped: set[str] = set()                   # file names served as <name>.zip (old Kaggle habit)
         self.cut_once: set[str] = set()                 # file names whose next storage GET is cut halfway
+        self.paging: str | None = None                  # fault: "repeat-token" | "endless"
+        self.listing_override = None                    # fault: answer listings with this document
         self._routes()
 
     @staticmethod
@@ -52,15 +57,22 @@ class KaggleEmulator(Emulator):
         raise self.error(401, "Unauthenticated")
 
     def page(self, request: Request, files: dict[str, bytes], key: str) -> Reply:
+        if self.listing_override is not None:
+            return json_reply(self.listing_override)
         body = request.json()
         size = int(body.get("pageSize") or 20)
         start = int(body.get("pageToken") or 0)
+        if self.paging == "endless":
+            chunk = [f"endless/{n:09d}.bin" for n in range(start, start + size)]
+            listed = [{"name": name, "totalBytes": 1} for name in chunk]
+            return json_reply({key: listed, "nextPageToken": str(start + size)})
         names = sorted(files)
         chunk = names[start:start + size]
         listed = [{"ref": name, "name": name, "description": "", "totalBytes": len(files[name]),
                    "url": "", "creationDate": "2020-04-21T00:00:00Z"} for name in chunk]
         more = start + size < len(names)
-        return json_reply({key: listed, "nextPageToken": str(start + size) if more else ""})
+        following = str(size) if self.paging == "repeat-token" else str(start + size) if more else ""
+        return json_reply({key: listed, "nextPageToken": following})
 
     def redirect(self, data: bytes, name: str) -> Reply:
         if name in self.zipped:

@@ -13,6 +13,7 @@
 * `X-RateLimit-Limit/Remaining/Reset` on every answer for a window of `limit` requests per
   `window` seconds (60 a minute, like guests get); beyond it 429 with `Retry-After` until the
   window ends. `throttle(n)` makes the next n requests 429 regardless. JSON errors `{"message", "status"}`.
+* fault: a record's `overrides` replace fields of its file documents (`{"size": "big"}`);
 * Restricted records hide their files from guests (content 403) unless
   `Authorization: Bearer <token>` carries the record's token.
 """
@@ -40,6 +41,7 @@ class Record:
     restricted: bool = False
     token: str | None = None
     checksums: bool = True
+    overrides: dict = field(default_factory=dict)   # fault: fields every file document gets instead
 
 
 @dataclass
@@ -141,6 +143,7 @@ class ZenodoEmulator(Emulator):
                        links={"self": f"{SITE}/api/files/b-{record.recid}/{quote(key)}"})
         else:
             doc["links"] = {"self": f"{api}/content"}
+        doc.update(record.overrides)
         return doc
 
     def record_doc(self, record: Record, request: Request) -> dict:
