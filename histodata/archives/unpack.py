@@ -286,7 +286,7 @@ def extract(archive: str | os.PathLike, target: str | os.PathLike, *, sha256: st
         try:
             tmp.mkdir()
             _unpack(handle, members, tmp, archive)
-            if nested:
+            if nested and any(m.kind == "file" and is_archive(m.name) for m in members):
                 try:
                     _expand_nested(tmp, archive, budget, 1)
                 except OSError as err:
