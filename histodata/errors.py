@@ -97,3 +97,7 @@ class IncompleteError(HistodataError):
     def __init__(self, message: str, hint: str | None = None, report=None):
         super().__init__(message, hint)
         self.report = report
+
+
+class ExtractionCollisionError(HistodataError):
+    """Two archives (or an archive and another file) would write different content to one place."""

@@ -38,6 +38,21 @@ class Limits:
                                                            default.max_members)))
 
 
+@dataclass
+class Budget:
+    """What the archives of one raw file may expand to together: nested archives count against
+    the outer archive's budget (bytes, members, and the ratio to the outer archive's size)."""
+
+    limits: Limits
+    size: int            # the outermost archive's size
+    bytes: int = 0
+    members: int = 0
+
+    @classmethod
+    def of(cls, archive: Path, limits: Limits) -> "Budget":
+        return cls(limits, max(archive.stat().st_size, 1))
+
+
 @dataclass(frozen=True)
 class Member:
     """What the checks need to know of one archive member."""
@@ -121,14 +136,17 @@ def _link_on_the_way(rel: tuple[str, ...], is_link: bool, symlinks: set) -> tupl
     return None
 
 
-def check_members(archive: Path, members: list[Member], limits: Limits) -> None:
-    """Raise UnsafeArchiveError for the first hostile member, or when the archive is a bomb."""
-    if len(members) > limits.max_members:
-        raise _refuse(archive, members[limits.max_members].name,
+def check_members(archive: Path, members: list[Member], limits: Limits, budget: Budget | None = None) -> None:
+    """Raise UnsafeArchiveError for the first hostile member, or when the archive is a bomb. With
+    `budget`, the archive is one level of a nested archive: its members count together with the
+    levels before it (total bytes, member count, ratio to the outermost archive)."""
+    budget = budget or Budget.of(archive, limits)
+    if budget.members + len(members) > limits.max_members:
+        raise _refuse(archive, members[max(limits.max_members - budget.members, 0)].name,
                       f"is beyond the limit of {limits.max_members} members (set "
                       f"{constants.ENV_ARCHIVE_MAX_MEMBERS} to allow more)")
-    total = 0
-    archive_size = max(archive.stat().st_size, 1)
+    total = budget.bytes
+    archive_size = budget.size
     symlinks = {m.parts for m in members if m.kind == "symlink"} - {None}
     for member in members:
         rel = member.parts
@@ -152,6 +170,7 @@ def check_members(archive: Path, members: list[Member], limits: Limits) -> None:
             raise _refuse(archive, member.name,
                           f"takes the compression ratio over {limits.max_ratio:g} (a zip bomb?; set "
                           f"{constants.ENV_ARCHIVE_MAX_RATIO} to allow more)")
+    budget.bytes, budget.members = total, budget.members + len(members)
 
 
 def _zip_members(zf: zipfile.ZipFile) -> list[Member]:

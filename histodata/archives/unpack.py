@@ -1,27 +1,28 @@
-"""Extraction: members are written into a temporary folder beside the target and then moved into
-place, so an interrupted run leaves nothing half-written; a marker file records which archive
-(size + sha256) was extracted, so a second run with nothing new does nothing. Single-file `.gz`
-is decompressed under the same budget.
+"""Extraction: members are written into a temporary folder inside the target (named after its
+owner, so a later run reclaims it when the owner was killed) and then moved into place, so an
+interrupted run leaves nothing half-written; a marker file records which archive (raw path,
+size + sha256) was extracted, so a second run with nothing new does nothing. Archives inside the
+archive are extracted too when asked, within the same budget.
 """
 from __future__ import annotations
 
 import errno
-import gzip
+import filecmp
 import json
 import mmap
 import os
 import shutil
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import constants
-from ..errors import HistodataError, UnsafeArchiveError
+from .. import temporaries
+from ..errors import ExtractionCollisionError, HistodataError, UnsafeArchiveError
 from .members import (
     _READ_ERRORS,
+    Budget,
     Limits,
     Member,
     _members_of,
@@ -29,10 +30,12 @@ from .members import (
     _refuse,
     archive_stem,
     check_members,
+    is_archive,
     top_names,
 )
 
 MARKER_NAME = ".histodata-extracted.json"
+MAX_NESTING = 3          # an archive, the archives in it, and the archives in those
 _COPY_CHUNK = 1 << 20
 
 
@@ -139,19 +142,39 @@ def _extract_tar(tf: tarfile.TarFile, tmp: Path) -> None:
         tf.extractall(tmp)  # noqa: S202
 
 
-def _move_into_place(tmp: Path, target: Path) -> None:
-    """Move every entry of `tmp` into `target`, merging folders that already exist."""
+def _same_content(a: Path, b: Path) -> bool:
+    if a.is_symlink() or b.is_symlink():
+        return a.is_symlink() and b.is_symlink() and os.readlink(a) == os.readlink(b)
+    return a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)
+
+
+def _collision(archive: Path, target: Path, dest: Path) -> HistodataError:
+    return ExtractionCollisionError(
+        f"cannot extract {archive.name}: {os.path.relpath(dest, target.parent)} is already there and differs "
+        "(another archive or file put it there).",
+        "Nothing was replaced or deleted. Two raw files unpack to the same place: report the entry, or "
+        "remove the folder in the way and run the same command again.")
+
+
+def _move_into_place(tmp: Path, target: Path, archive: Path, replace: bool) -> None:
+    """Move every entry of `tmp` into `target`, merging folders that already exist. A file already
+    there is replaced only when it is this archive's own earlier version (`replace`) or identical;
+    anything else is a collision, and nothing is ever deleted to make room."""
     target.mkdir(parents=True, exist_ok=True)
     for child in tmp.iterdir():
         dest = target / child.name
-        if dest.is_dir() and child.is_dir() and not child.is_symlink():
-            _move_into_place(child, dest)
-        else:  # a newer member replaces what was there, whatever its type
-            if dest.is_dir() and not dest.is_symlink():
-                shutil.rmtree(dest)
-            elif dest.is_symlink() or (dest.exists() and child.is_dir()):
+        if not os.path.lexists(dest):
+            os.replace(child, dest)
+            continue
+        dest_dir, child_dir = dest.is_dir() and not dest.is_symlink(), child.is_dir() and not child.is_symlink()
+        if dest_dir and child_dir:
+            _move_into_place(child, dest, archive, replace)
+        elif not dest_dir and (replace or _same_content(child, dest)):
+            if child_dir or dest.is_symlink():
                 dest.unlink()
             os.replace(child, dest)
+        else:
+            raise _collision(archive, target, dest)
 
 
 def _fingerprint(archive: Path, sha256: str | None) -> dict:
@@ -163,66 +186,118 @@ def _read_marker(target: Path) -> dict:
     try:
         marker = json.loads((target / MARKER_NAME).read_text())
         return marker if isinstance(marker, dict) else {}
-    except (FileNotFoundError, ValueError):
+    except (FileNotFoundError, NotADirectoryError, ValueError):
         return {}
 
 
 def _write_marker(target: Path, marker: dict) -> None:
-    tmp = target / f"{MARKER_NAME}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(marker, indent=1, sort_keys=True))
-    os.replace(tmp, target / MARKER_NAME)
+    tmp = temporaries.beside(target / MARKER_NAME)
+    try:
+        tmp.write_text(json.dumps(marker, indent=1, sort_keys=True))
+        os.replace(tmp, target / MARKER_NAME)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def _marker_entry(archive: Path, target: Path, sha256: str | None) -> dict | None:
+def _marker_entry(archive: Path, target: Path, sha256: str | None, key: str | None = None) -> dict | None:
     """The marker entry of this very archive in `target`, if it was extracted there."""
-    entry = _read_marker(target).get(archive.name)
+    entry = _read_marker(target).get(key or archive.name)
     fingerprint = _fingerprint(archive, sha256)
     if isinstance(entry, dict) and all(entry.get(k) == v for k, v in fingerprint.items()):
         return entry
     return None
 
 
-def already_extracted(archive: str | os.PathLike, target: str | os.PathLike, sha256: str | None = None) -> bool:
+def already_extracted(archive: str | os.PathLike, target: str | os.PathLike, sha256: str | None = None,
+                      key: str | None = None) -> bool:
     """True when the marker in `target` says this very archive was extracted there."""
-    return _marker_entry(Path(archive), Path(target), sha256) is not None
+    return _marker_entry(Path(archive), Path(target), sha256, key) is not None
+
+
+def _unpack(handle, members: list[Member], folder: Path, archive: Path) -> None:
+    """Write the (checked) members into `folder`."""
+    try:
+        if isinstance(handle, zipfile.ZipFile):
+            _extract_zip(handle, members, folder)
+        else:
+            _extract_tar(handle, folder)
+    except _READ_ERRORS as err:
+        if isinstance(err, getattr(tarfile, "FilterError", ())):
+            raise _refuse(archive, getattr(getattr(err, "tarinfo", None), "name", "?"), str(err)) from err
+        raise disk_full(archive, folder.parent, err) or UnsafeArchiveError(
+            f"cannot extract {archive.name}: {err}.", "The archive may be corrupt; fetch it again.") from err
+
+
+def _expand_nested(folder: Path, outer: Path, budget: Budget, depth: int) -> None:
+    """Replace every archive below `folder` by a folder of its members (named like the archive
+    without its suffix), recursively, within the outer archive's budget and `MAX_NESTING` levels."""
+    found = sorted(Path(root, name) for root, _, files in os.walk(folder) for name in files
+                   if is_archive(name) and not os.path.islink(os.path.join(root, name)))
+    for path in found:
+        inner = os.path.relpath(path, folder)
+        if depth >= MAX_NESTING:
+            raise _refuse(outer, inner, f"is an archive nested more than {MAX_NESTING} levels deep")
+        tmp = path.with_name(f".nested.{temporaries.tag()}")
+        with _open_archive(path) as handle:
+            members = _members_of(handle, path)
+            check_members(path, members, budget.limits, budget)
+            tops, single_folder = top_names(members)
+            tmp.mkdir()
+            _unpack(handle, members, tmp, path)
+        path.unlink()   # the archive stands for its members (raw/ keeps the outer file)
+        dest = path.with_name(archive_stem(path))
+        if os.path.lexists(dest):
+            dest = path   # a member already has the stem's name: the folder takes the archive's name
+        own = single_folder and tops == (archive_stem(path),)
+        os.replace(tmp / tops[0] if own else tmp, dest)
+        shutil.rmtree(tmp, ignore_errors=True)
+        _expand_nested(dest, outer, budget, depth + 1)
 
 
 def extract(archive: str | os.PathLike, target: str | os.PathLike, *, sha256: str | None = None,
-            limits: Limits | None = None, wrap_loose: bool = False) -> Extraction:
+            limits: Limits | None = None, wrap_loose: bool = False, key: str | None = None,
+            own_folder: bool = False, nested: bool = False) -> Extraction:
     """Extract `archive` safely into `target`, once.
 
-    `sha256` (from the dataset record) identifies the archive in the marker; without it the size
-    and modification time do. With `wrap_loose`, an archive that is not one top folder goes into
-    `target/<archive stem>/` so archives never mix their members.
+    `sha256` (from the dataset record) identifies the archive in the marker, under `key` (the raw
+    path; default the file name); without it the size and modification time do. With
+    `wrap_loose`, an archive that is not one top folder goes into `target/<archive stem>/` so
+    archives never mix their members. With `own_folder`, `target` is this archive's own folder:
+    an archive that is one folder of that name is not nested a second time. With `nested`,
+    archives among the members are extracted too (`_expand_nested`). A member that would land on
+    a different file already there is a collision (`ExtractionCollisionError`), never a deletion.
     """
     archive, target = Path(archive), Path(target)
-    done = _marker_entry(archive, target, sha256)
+    done = _marker_entry(archive, target, sha256, key)
     if done is not None:
         return Extraction(target / done.get("into", ""), tuple(done.get("tops", ())), False)
+    replace = isinstance(_read_marker(target).get(key or archive.name), dict)   # our own earlier version
     limits = limits or Limits.from_env()
+    budget = Budget.of(archive, limits)
     with _open_archive(archive) as handle:
         members = _members_of(handle, archive)
-        check_members(archive, members, limits)
+        check_members(archive, members, limits, budget)
         tops, single_folder = top_names(members)
         into = archive_stem(archive) if wrap_loose and not single_folder else ""
+        strip = own_folder and single_folder and tops == (target.name,)
         target.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=target))
+        temporaries.reclaim(target)
+        tmp = target / f".extract.{temporaries.tag()}"
         try:
-            try:
-                if isinstance(handle, zipfile.ZipFile):
-                    _extract_zip(handle, members, tmp)
-                else:
-                    _extract_tar(handle, tmp)
-            except _READ_ERRORS as err:
-                if isinstance(err, getattr(tarfile, "FilterError", ())):
-                    raise _refuse(archive, getattr(getattr(err, "tarinfo", None), "name", "?"), str(err)) from err
-                raise _disk_full(archive, target, err) or UnsafeArchiveError(
-                    f"cannot extract {archive.name}: {err}.", "The archive may be corrupt; fetch it again.") from err
-            _move_into_place(tmp, target / into)
+            tmp.mkdir()
+            _unpack(handle, members, tmp, archive)
+            if nested and any(m.kind == "file" and is_archive(m.name) for m in members):
+                try:
+                    _expand_nested(tmp, archive, budget, 1)
+                except OSError as err:
+                    raise disk_full(archive, target, err) or UnsafeArchiveError(
+                        f"cannot extract the archives inside {archive.name}: {err}.",
+                        "The archive may be corrupt; fetch it again.") from err
+            _move_into_place(tmp / tops[0] if strip else tmp, target / into, archive, replace)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     marker = _read_marker(target)
-    marker[archive.name] = {**_fingerprint(archive, sha256), "tops": list(tops), "into": into}
+    marker[key or archive.name] = {**_fingerprint(archive, sha256), "tops": list(tops), "into": into}
     _write_marker(target, marker)
     return Extraction(target / into, tops, True)
 
@@ -230,41 +305,9 @@ def extract(archive: str | os.PathLike, target: str | os.PathLike, *, sha256: st
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
-def _disk_full(archive: Path, target: Path, err: BaseException) -> HistodataError | None:
+def disk_full(archive: Path, target: Path, err: BaseException) -> HistodataError | None:
     """The error for a full disk (or a file size limit) while unpacking, which is not the archive's fault."""
     if isinstance(err, OSError) and err.errno in _DISK_FULL:
         return HistodataError(f"cannot unpack {archive.name} into {target}: the disk is full ({err.strerror}).",
                               "Free some space and run the same command again; nothing was left half-unpacked.")
     return None
-
-
-def gunzip(source: str | os.PathLike, dest: str | os.PathLike, *, sha256: str | None = None,
-           limits: Limits | None = None) -> bool:
-    """Decompress a single-file `.gz` into `dest` (atomically, once); False when already done."""
-    source, dest = Path(source), Path(dest)
-    if _marker_entry(source, dest.parent, sha256) is not None and dest.exists():
-        return False
-    limits = limits or Limits.from_env()
-    budget = min(limits.max_bytes, int(max(source.stat().st_size, 1 << 20) * limits.max_ratio))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    written = 0
-    try:
-        with gzip.open(source, "rb") as src, open(tmp, "wb") as out:
-            while chunk := src.read(_COPY_CHUNK):
-                written += len(chunk)
-                if written > budget:
-                    raise _refuse(source, source.name, f"expands beyond {budget} bytes (set "
-                                  f"{constants.ENV_ARCHIVE_MAX_RATIO} or {constants.ENV_ARCHIVE_MAX_BYTES} "
-                                  "to allow more)")
-                out.write(chunk)
-        os.replace(tmp, dest)
-    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as err:
-        raise _disk_full(source, dest.parent, err) or UnsafeArchiveError(
-            f"cannot decompress {source.name}: {err}.", "The file may be incomplete or corrupt; fetch it again.") from err
-    finally:
-        tmp.unlink(missing_ok=True)
-    marker = _read_marker(dest.parent)
-    marker[source.name] = _fingerprint(source, sha256)
-    _write_marker(dest.parent, marker)
-    return True

@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import zipfile
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
-from .. import credentials
-from ..errors import DownloadError, HTTPAccessError, HTTPStatusError
+from .. import archives, credentials
+from ..errors import DownloadError, HistodataError, HTTPAccessError, HTTPStatusError
 from ..http import new_session
 from ..transfer import download as engine_download
 from ..transfer.retry import request_with_retries
@@ -171,20 +169,16 @@ def served_zipped(name: str, storage_url: str) -> bool:
 
 
 def unzip_single_member(archive: Path, target: Path) -> None:
-    """Extract the archive's only file to `target` (atomically), then remove the archive."""
+    """Extract the archive's only file to `target` (atomically, under the archives' bomb guard),
+    then remove the archive; on any failure nothing is left behind (neither the zip nor a
+    temporary). Bytes that are not a zip after all are the file itself."""
     try:
-        with zipfile.ZipFile(archive) as bundle:
-            members = [m for m in bundle.infolist() if not m.is_dir()]
-            if len(members) != 1:
-                raise DownloadError(f"Kaggle served {target.name} as a zip of {len(members)} files.",
-                                    "Report it; the entry should list the zip instead.")
-            partial = target.with_name(f".{target.name}.{os.getpid()}.unzip")
-            with bundle.open(members[0]) as source, open(partial, "wb") as sink:
-                shutil.copyfileobj(source, sink, 1 << 20)
-    except zipfile.BadZipFile:
-        os.replace(archive, target)            # not a zip after all: the bytes are the file
-        return
-    os.replace(partial, target)
+        if not archives.unzip_single(archive, target):
+            os.replace(archive, target)
+            return
+    except HistodataError:
+        archive.unlink(missing_ok=True)
+        raise
     archive.unlink()
 
 

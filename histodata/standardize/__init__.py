@@ -21,7 +21,7 @@ from .base import Context, manifest_frame, walk_files, write_manifest
 from .catalog import CATALOG, NAMES, get
 
 STANDARDIZERS = NAMES   # the standardizer names, in catalog order
-STANDARDIZER_VERSION = 1   # bump when a standardizer's output changes, so datasets are redone
+STANDARDIZER_VERSION = 2   # bump when a standardizer's output changes, so datasets are redone
 __all__ = ["CATALOG", "STANDARDIZERS", "STANDARDIZER_VERSION", "StandardizeReport", "standardize_dataset"]
 
 

@@ -1,13 +1,15 @@
 """What every standardizer shares: the context it works in, the manifest, linking and extraction."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .. import archives
+from .. import archives, temporaries
 from ..console import stderr_console
 from ..errors import StandardizeError
 from ..layout import DatasetPaths
@@ -75,10 +77,13 @@ class Context:
         info = self.record.files.get(raw_name)
         return (info.sha256 or None) if info else None
 
-    def extract(self, archive: Path, target: Path, wrap_loose: bool = False) -> archives.Extraction:
-        """Extract a raw archive once into `target` (safe; idempotent through a marker)."""
-        return archives.extract(archive, target, sha256=self.sha256_of(self.raw_name(archive)),
-                                limits=self.archive_limits(), wrap_loose=wrap_loose)
+    def extract(self, archive: Path, target: Path, wrap_loose: bool = False,
+                own_folder: bool = False) -> archives.Extraction:
+        """Extract a raw archive once into `target` (safe; idempotent through a marker keyed by its
+        raw path; archives inside it are extracted too)."""
+        name = self.raw_name(archive)
+        return archives.extract(archive, target, sha256=self.sha256_of(name), limits=self.archive_limits(),
+                                wrap_loose=wrap_loose, key=name, own_folder=own_folder, nested=True)
 
     def archive_limits(self) -> archives.Limits | None:
         custom = self.option("archive_limits")
@@ -87,21 +92,44 @@ class Context:
         base = archives.Limits.from_env()
         return archives.Limits(**{**base.__dict__, **custom})
 
+    @functools.cached_property
+    def _claims(self) -> tuple[set[str], Counter]:
+        """Every raw file with its folders, and how many archives / .gz files want each stem path."""
+        places: set[str] = set()
+        stems: Counter = Counter()
+        for path in self.raw_files():
+            name = self.raw_name(path)
+            parts = name.split("/")
+            places.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+            if archives.is_archive(name) or name.lower().endswith(".gz"):
+                stems[_stem_path(name)] += 1
+        return places, stems
+
+    def target_name(self, archive: Path) -> str:
+        """Where a raw archive unpacks, relative to the folder that holds unpacked files: its raw
+        path without the archive suffix (`train/images.zip` -> `train/images`), or its whole raw
+        path when another raw file, folder or archive already claims that name. Unique per raw file."""
+        name = self.raw_name(archive)
+        places, stems = self._claims
+        wanted = _stem_path(name)
+        return wanted if wanted not in places and stems[wanted] <= 1 else name
+
     def extracted_dir(self, archive: Path) -> Path:
-        return self.paths.base / EXTRACTED_DIR / archives.archive_stem(archive)
+        return self.paths.base / EXTRACTED_DIR / self.target_name(archive)
 
     def inputs(self) -> list[tuple[Path, str]]:
-        """Every input file with the raw file it came from: archives are extracted once into
-        extracted/<stem>/ and stand for their members; other raw files stand for themselves."""
+        """Every input file with the raw file it came from: archives are extracted once into their
+        own folder under extracted/ (`target_name`) and stand for their members; `.gz` files are
+        decompressed there; other raw files stand for themselves."""
         result = []
         for path in self.raw_files():
             name = self.raw_name(path)
             if archives.is_archive(path):
-                folder = self.extract(path, self.extracted_dir(path)).folder
+                folder = self.extract(path, self.extracted_dir(path), own_folder=True).folder
                 result.extend((member, name) for member in sorted(walk_files(folder)))
             elif path.name.lower().endswith(".gz") and self.option("gunzip"):
-                dest = self.paths.base / EXTRACTED_DIR / Path(name).with_suffix("")
-                archives.gunzip(path, dest, sha256=self.sha256_of(name), limits=self.archive_limits())
+                dest = self.paths.base / EXTRACTED_DIR / _stem_path(name)
+                archives.gunzip(path, dest, sha256=self.sha256_of(name), limits=self.archive_limits(), key=name)
                 result.append((dest, name))
             else:
                 result.append((path, name))
@@ -140,6 +168,13 @@ class Context:
 
         yield from track(items, total=total, description=description, transient=True,
                          console=stderr_console())
+
+
+def _stem_path(raw_name: str) -> str:
+    """`a/b/tiles.tar.gz` -> `a/b/tiles`."""
+    folder, _, base = raw_name.rpartition("/")
+    stem = archives.archive_stem(base)
+    return f"{folder}/{stem}" if folder else stem
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -211,10 +246,14 @@ def manifest_frame(columns: Any):
 
 
 def write_manifest(frame, path: Path) -> None:
-    """Write the manifest as Parquet, atomically."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    """Write the manifest as Parquet, atomically (a killed writer's temporary is reclaimed next time)."""
+    temporaries.reclaim(path.parent)
+    tmp = temporaries.beside(path)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_png(array, path: Path) -> Path:
@@ -227,9 +266,13 @@ def write_png(array, path: Path) -> Path:
         raise StandardizeError(f"mask values out of range for {path.name} ({array.min()}..{array.max()}).")
     data = array.astype(np.uint8 if not array.size or array.max() < 256 else np.uint16)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(data).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    temporaries.reclaim(path.parent)
+    tmp = temporaries.beside(path)
+    try:
+        Image.fromarray(data).save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

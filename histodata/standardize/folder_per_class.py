@@ -1,14 +1,16 @@
 """`folder-per-class`: images in class folders, optionally under root folders that are splits.
 
-Works straight from archives (extracted once, straight into images/) or from folders in raw/
-(hard-linked into images/). An image at images/<root...>/<class>/<file> gets label <class> and
-split <root> (its last folder name), unless options (declared at the end) map them.
+Works straight from archives (each extracted once into its own folder under images/, named after
+its raw path; archives inside it too) or from folders in raw/ (hard-linked into images/). An image
+at images/<root...>/<class>/<file> gets label <class> and split <root> (its deepest folder name
+that is not only an archive's name), unless options (declared at the end) map them.
 """
 from __future__ import annotations
 
 import functools
 import os
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from .. import archives
@@ -18,28 +20,64 @@ from .media import image_size
 from .spec import ARCHIVE_LIMITS, Option, Standardizer
 
 
-def _bring_into_images(ctx: Context) -> dict[str, str]:
-    """Extract archives and link loose images into images/; returns top folder -> raw file."""
-    origin: dict[str, str] = {}
+@dataclass
+class _Placed:
+    """What this run put into images/ (paths relative to it): each archive's own folder with its raw
+    file, the folders named after an archive rather than published, and the loose images linked."""
+
+    folders: dict[str, str] = field(default_factory=dict)
+    wrappers: set[str] = field(default_factory=set)
+    loose: list[str] = field(default_factory=list)
+
+    def source(self, folder: str) -> str | None:
+        """The raw archive whose folder holds `folder`, if any."""
+        parts = folder.split("/")
+        for depth in range(len(parts), 0, -1):
+            found = self.folders.get("/".join(parts[:depth]))
+            if found:
+                return found
+        return None
+
+
+def _bring_into_images(ctx: Context) -> _Placed:
+    """Extract each archive (and the archives in it) into its own folder under images/ and link
+    loose images there."""
+    placed = _Placed()
     for path in ctx.raw_files():
         name = ctx.raw_name(path)
         if archives.is_archive(path):
-            done = ctx.extract(path, ctx.paths.images, wrap_loose=True)
-            top = done.folder.relative_to(ctx.paths.images).parts
-            for name_ in (top[:1] or done.tops):
-                origin[name_] = name
-        elif is_image(path):
-            ctx.place(path, ctx.paths.images / name)
-    return origin
+            folder = ctx.target_name(path)
+            done = ctx.extract(path, ctx.paths.images / folder, own_folder=True)
+            placed.folders[folder] = name
+            if done.tops != (folder.rsplit("/", 1)[-1],):   # not an archive of one folder with its own name
+                placed.wrappers.add(folder)
+        elif is_image(path) and ctx.place(path, ctx.paths.images / name).is_relative_to(ctx.paths.images):
+            placed.loose.append(name)
+    return placed
 
 
-def _split_of(root: PurePosixPath, splits: dict, default) -> tuple[bool, object]:
-    """(keep, split) for images under `root`; the deepest mapped folder name wins."""
-    keys = [root.as_posix()] + list(reversed(root.parts))
+def _found(ctx: Context, placed: _Placed) -> list[str]:
+    """The images this run placed (not whatever else images/ holds), relative to images/, sorted."""
+    images = ctx.paths.images
+    prefix = len(str(images)) + 1
+    found = [p[prefix:].replace("\\", "/") for folder in placed.folders for p in walk_paths(images / folder)
+             if is_image(p)]
+    return sorted(found + placed.loose)
+
+
+def _split_of(root: PurePosixPath, splits: dict, default, wrappers: set[str]) -> tuple[bool, object]:
+    """(keep, split) for images under `root`. A mapped folder path (or path end) or name wins,
+    the longest path and then the deepest name first; else the deepest folder name that is not
+    only an archive's name (`train/images.zip` -> `train`)."""
+    parts = root.parts
+    keys = ["/".join(parts[i:]) for i in range(len(parts))] + list(reversed(parts))
     for key in keys:
         if key in splits:
             return splits[key] is not None, splits[key]
-    return True, (root.name if root.parts else default)
+    if not parts:
+        return True, default
+    published = [part for i, part in enumerate(parts) if "/".join(parts[:i + 1]) not in wrappers]
+    return True, published[-1] if published else archives.archive_stem(parts[-1])
 
 
 def _label_names(folders: set[str], classes) -> tuple[dict[str, str], list[str]]:
@@ -64,17 +102,16 @@ def _class_depth(found: list[str]) -> int:
 
 
 def standardize(ctx: Context) -> Result:
-    origin = _bring_into_images(ctx)
+    placed = _bring_into_images(ctx)
     splits, default_split = ctx.option("splits") or {}, ctx.option("split")
-    images = ctx.paths.images
-    prefix = len(str(images)) + 1
     rows = {"sample_id": [], "split": [], "image": [], "label": [], "source": []}
     folders: list[str] = []
-    found = sorted(p[prefix:].replace("\\", "/") for p in walk_paths(images) if is_image(p))
+    found = _found(ctx, placed)
     depth = _class_depth(found)
     skipped = 0
     split_of = functools.lru_cache(maxsize=None)(
-        lambda root: _split_of(PurePosixPath(root), splits, default_split))
+        lambda root: _split_of(PurePosixPath(root), splits, default_split, placed.wrappers))
+    source_of = functools.lru_cache(maxsize=None)(placed.source)
     for path in found:
         if path.count("/") + 1 != depth:
             skipped += 1   # not at the depth of the class folders (a stray file, a preview, ...)
@@ -88,7 +125,7 @@ def standardize(ctx: Context) -> Result:
         rows["split"].append(split)
         rows["image"].append("images/" + path)
         folders.append(cls)
-        rows["source"].append(origin.get(path.split("/", 1)[0], "raw/" + path))
+        rows["source"].append(source_of(folder) or "raw/" + path)
     if not folders:
         raise StandardizeError(f"no images in class folders were found for {ctx.paths.id}.",
                                "folder-per-class expects <root>/<class>/<image> in the raw files.")

@@ -8,10 +8,10 @@ import os
 import pytest
 from emulators.entries import entry_yaml
 from emulators.kaggle import KaggleEmulator
-from helpers import assert_secrets_absent, run_cli
+from helpers import assert_secrets_absent, finish, run_cli, start_cli
 
 from histodata import credentials
-from histodata.errors import AccessError, CredentialsError
+from histodata.errors import AccessError, CredentialsError, UnsafeArchiveError
 from histodata.http import new_session
 from histodata.layout import dataset_paths
 from histodata.registry.models import Source
@@ -169,3 +169,28 @@ def test_fetch_with_rules_not_accepted_prints_the_rules_url(server, extra_regist
     result = run_cli("-v", "fetch", "panda-mini")
     assert result.returncode != 0
     assert "kaggle.com/competitions/panda-test/rules" in result.stderr and TOKEN not in result.stderr
+
+
+def test_a_zip_bomb_served_zipped_is_refused_and_nothing_is_left(server, monkeypatch, tmp_path):
+    monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
+    server.accepted["panda-test"].add("token:KGAT")
+    server.competitions["panda-test"]["zeros.csv"] = bytes(30 << 20)    # ~30 KB zipped, 30 MB unzipped
+    server.zipped.add("zeros.csv")
+    files = {f.name: f for f in kaggle.list_files(Source(kind="kaggle", competition="panda-test"), new_session(), None)}
+    with pytest.raises(UnsafeArchiveError, match="compression ratio"):
+        kaggle.download(files["zeros.csv"], tmp_path / "zeros.csv", new_session(), quiet=True)
+    # no zip, no temporary, no final name (the download engine's own lock file is its business)
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
+
+
+def test_a_full_disk_while_unzipping_a_file_served_zipped_is_a_clear_error(server, extra_registry):
+    server.accepted["panda-test"].add("token:KGAT")
+    server.competitions["panda-test"] = {"big.csv": os.urandom(1_000_000).hex().encode()}   # 2 MB, ~1 MB zipped
+    server.zipped.add("big.csv")
+    extra_registry(entry_yaml("kaggle-big", {"kind": "kaggle", "competition": "panda-test"}))
+    code, _, err = finish(start_cli("fetch", "kaggle-big", env={"KAGGLE_API_TOKEN": TOKEN, "HISTODATA_BACKOFF": "0"},
+                                    max_file_size=1_500_000))
+    assert code == 1, err
+    assert "disk is full" in err and "Traceback" not in err
+    raw = dataset_paths("kaggle-big").raw
+    assert not raw.exists() or [p.name for p in raw.rglob("*") if p.is_file() and not p.name.endswith(".lock")] == []
