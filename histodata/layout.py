@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import constants
+from . import constants, temporaries
 from .errors import HistodataError, UnsafeArchiveError
 from .redact import redact
 
@@ -112,7 +112,8 @@ def write_record(paths: DatasetPaths, record: dict) -> None:
     paths.base.mkdir(parents=True, exist_ok=True)
     record = {**record, "layout_version": LAYOUT_VERSION}
     text = redact(json.dumps(record, indent=2, ensure_ascii=False, default=str))
-    tmp = paths.record.with_name(f".{RECORD_NAME}.{os.getpid()}.tmp")
+    temporaries.reclaim(paths.base)
+    tmp = temporaries.beside(paths.record)
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -82,3 +82,27 @@ def test_temporaries_of_live_processes_and_other_hosts_are_kept(tmp_path):
 def test_names_that_are_not_ours_are_never_touched(tmp_path, name):
     (tmp_path / name).write_bytes(b"x")
     assert temporaries.reclaim(tmp_path, once=False) == [] and (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("writer", ["record", "geojson"])
+def test_record_and_annotation_writes_killed_with_sigkill_are_reclaimed(tmp_path, writer):
+    """The same rule for every atomic write: dataset.json, annotation GeoJSON (and the registry
+    index, DSA crops and adopted files, which use the same helper)."""
+    if writer == "record":
+        call = (f"from histodata.layout import dataset_paths, write_record\n"
+                f"write_record(dataset_paths('ds', {str(tmp_path)!r}), {{'files': {{}}}})")
+        folder = tmp_path / "ds"
+    else:
+        call = (f"from histodata.annotations import write_geojson\n"
+                f"write_geojson([], {str(tmp_path / 'out' / 'a.geojson')!r})")
+        folder = tmp_path / "out"
+    killed_while(call)
+    left = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert left, "the child should have died with its temporary written"
+    if writer == "record":
+        from histodata.layout import dataset_paths, write_record
+        write_record(dataset_paths("ds", tmp_path), {"files": {}})
+    else:
+        from histodata.annotations import write_geojson
+        write_geojson([], tmp_path / "out" / "a.geojson")
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]

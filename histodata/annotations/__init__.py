@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .. import temporaries
 from .aperio import read_aperio
 from .asap import read_asap
 from .dsa import looks_like_dsa, read_dsa
@@ -95,7 +96,8 @@ def write_geojson(features: list[dict], path: str | os.PathLike) -> Path:
     """Write a FeatureCollection atomically (QuPath 0.4+ reads it with File > Import objects)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporaries.reclaim(path.parent)
+    tmp = temporaries.beside(path)
     tmp.write_text(json.dumps(feature_collection(features), ensure_ascii=False, allow_nan=False))
     os.replace(tmp, path)
     return path

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .. import constants
+from .. import constants, temporaries
 from ..errors import RegistryError, UnknownDatasetError
 from ..redact import holds_secret
 from .kinds import KINDS
@@ -216,7 +216,8 @@ def _read_index(path: Path, fingerprint: str) -> list[dict] | None:
 def write_index(path: Path, fingerprint: str, entries: list[dict]) -> None:
     """Write an index atomically (a concurrent reader sees the old file or the new one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporaries.reclaim(path.parent)
+    tmp = temporaries.beside(path)
     tmp.write_text(json.dumps({"format": INDEX_FORMAT, "fingerprint": fingerprint, "entries": entries},
                               separators=(",", ":")))
     os.replace(tmp, path)

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from ..errors import DownloadError
 from ..transfer import download as engine_download
+from .. import temporaries
 from . import untrusted
 from .base import RemoteFile, remote_name, verify_local_file
 
@@ -161,7 +162,8 @@ def _save_as_png(encoded: Path, target: Path) -> None:
     if is_png:
         os.replace(encoded, target)
         return
-    partial = target.with_name(f".{target.name}.{os.getpid()}.png")
+    temporaries.reclaim(target.parent)
+    partial = temporaries.beside(target)
     try:
         with Image.open(encoded) as image:
             image.convert("RGB").save(partial, format="PNG")

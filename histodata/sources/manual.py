@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import temporaries
 from ..errors import AccessError, HistodataError
 from ..layout import prune_partial
 from ..transfer.hashing import check_file
@@ -338,8 +339,8 @@ def place(source: Path, target: Path, scratch: Path | None = None) -> bool:
     source = source.resolve()      # a symlink in DIR: adopt the file it names, never the link
     folder = scratch if scratch is not None else target.parent
     folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{target.name}.{os.getpid()}.adopt"
-    temporary.unlink(missing_ok=True)
+    temporaries.reclaim(folder)
+    temporary = temporaries.beside(folder / target.name)
     try:
         os.link(source, temporary)
         linked = True
