@@ -76,7 +76,8 @@ def selectable_fields(entry: dict) -> dict[str, tuple[str, list[str]]]:
     return fields
 
 
-def print_card(entry: dict, console) -> None:
+def print_card(entry: dict, console, origin: str | None = None, replaces_builtin: bool = False) -> None:
+    """A readable card of one entry; `origin`: the local registry folder it comes from."""
     from rich.panel import Panel  # heavy: rich, imported on first use
     from rich.table import Table
 
@@ -103,6 +104,10 @@ def print_card(entry: dict, console) -> None:
         if value:
             facts.add_row(key, str(value))
     console.print(Panel(facts, title=f"[bold]{entry['name']}[/bold]", expand=False))
+    if origin:
+        console.print(f"[bold yellow]Local entry[/bold yellow] from {origin}"
+                      + (" (it replaces the built-in entry of this id)." if replaces_builtin else "."),
+                      highlight=False)
     if entry.get("summary"):
         console.print(entry["summary"], highlight=False)
     for warning in license_restrictions(entry["license"]):
@@ -142,6 +147,7 @@ _FIELD = re.compile(r"(\w+)\s*=\s*")
 def bibtex_fields(bibtex: str) -> dict[str, str]:
     """Fields of the first BibTeX record (braced or quoted values, nested braces allowed)."""
     fields: dict[str, str] = {}
+    bibtex = re.split(r"\n\s*@", bibtex.strip(), maxsplit=1)[0]     # only the first record
     body = bibtex[bibtex.find(",") + 1:] if "{" in bibtex else bibtex
     pos = 0
     while True:
@@ -175,6 +181,21 @@ def _read_value(text: str, start: int) -> tuple[str, int]:
     return text[start:end], end
 
 
+_LATEX = {r"\&": "&", r"\%": "%", r"\_": "_", r"\$": "$", r"\#": "#", "--": "–", "~": " "}
+_ACCENTS = {'"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "c": "\u0327"}
+_ACCENTED = re.compile(r"\\([\"'`^~c])\s*\{?([A-Za-z])\}?")
+
+
+def plain_text(latex: str) -> str:
+    r"""BibTeX's escapes as the characters they stand for (`H\&E` -> `H&E`, `{\"o}` -> `ö`)."""
+    import unicodedata
+
+    text = _ACCENTED.sub(lambda m: unicodedata.normalize("NFC", m.group(2) + _ACCENTS[m.group(1)]), latex)
+    for escaped, char in _LATEX.items():
+        text = text.replace(escaped, char)
+    return text.replace("{", "").replace("}", "")
+
+
 def citation_text(entry: dict, fmt: str = "bibtex") -> str:
     """The entry's citation as BibTeX (as registered) or as one line of plain text."""
     bibtex = (entry.get("citation") or "").strip()
@@ -185,12 +206,14 @@ def citation_text(entry: dict, fmt: str = "bibtex") -> str:
     fields = bibtex_fields(bibtex) if bibtex else {}
     authors = fields.get("author", "")
     if authors:
-        names = [a.strip() for a in authors.split(" and ")]
-        authors = ", ".join(names[:3]) + (" et al." if len(names) > 3 else "")
+        names = [" ".join(reversed([part.strip() for part in a.split(",", 1)])) for a in authors.split(" and ")]
+        more = len(names) > 3 or names[-1].lower() == "others"      # BibTeX's `and others` is et al.
+        names = [n for n in names if n.lower() != "others"]
+        authors = ", ".join(names[:3]) + (" et al." if more else "")
     parts = [authors, fields.get("title") or entry["name"],
              fields.get("journal") or fields.get("booktitle") or fields.get("publisher") or "",
              str(fields.get("year") or entry.get("year") or "")]
-    text = ". ".join(p.rstrip(".") for p in parts if p) + "."
+    text = plain_text(". ".join(p.rstrip(".") for p in parts if p) + ".")
     doi = fields.get("doi") or entry.get("doi")
     return f"{text} https://doi.org/{doi}" if doi else text
 

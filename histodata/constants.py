@@ -42,6 +42,16 @@ APP_NAME = "histodata"
 DISTRIBUTION = "histodata-pathology"
 
 
+# The documentation site (the pages of docs/, built with MkDocs): what help and errors point to, since
+# a pip user has no docs/ folder.
+DOCS_URL = "https://histodata.readthedocs.io"
+
+
+def docs_page(page: str) -> str:
+    """The address of one docs page, e.g. docs_page("credentials") -> .../credentials/."""
+    return f"{DOCS_URL}/{page}/" if page else f"{DOCS_URL}/"
+
+
 def install_command(extra: str | None = None) -> str:
     """The pip command that installs histodata (with an extra): what hints tell a person to run."""
     return f'pip install "{DISTRIBUTION}[{extra}]"' if extra else f"pip install {DISTRIBUTION}"

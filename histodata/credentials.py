@@ -50,7 +50,7 @@ def missing(service: Service, why: str = "") -> CredentialsError:
     because = f" {why}" if why else ""
     return CredentialsError(f"{service.name} needs credentials that are not set.{because}",
                             f"Set {service.variables}; get a token at {service.where}. "
-                            "See docs/credentials.md.")
+                            f"See {constants.docs_page('credentials')}.")
 
 
 def refused(service: Service, status: int, detail: str = "") -> CredentialsError:

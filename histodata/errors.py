@@ -1,9 +1,13 @@
 """Errors a user can act on. The CLI prints them as one paragraph, without a traceback."""
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from .redact import redact
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"]*[^\s'\":,;.)]")   # trailing punctuation is not the URL's
 
 
 class HistodataError(Exception):
@@ -101,3 +105,22 @@ class IncompleteError(HistodataError):
 
 class ExtractionCollisionError(HistodataError):
     """Two archives (or an archive and another file) would write different content to one place."""
+
+
+def failure_summary(failures: list[tuple[str, BaseException]], listed: int = 5) -> str:
+    """Many failures in a few lines: each distinct reason once (URLs reduced to their host), with
+    how many files it hit and the first few of their names."""
+    groups: dict[str, list[str]] = {}
+    for label, error in failures:
+        message = getattr(error, "message", None) or str(error)
+        reason = _URL.sub(lambda match: urlsplit(match.group()).hostname or "a URL", message).rstrip(".")
+        groups.setdefault(reason, []).append(label)
+    parts = []
+    for reason, labels in groups.items():
+        named = [label for label in labels if label]
+        names = ", ".join(named[:listed]) + (f" and {len(named) - listed} more" if len(named) > listed else "")
+        if len(labels) == 1:
+            parts.append(f"{labels[0]}: {reason}" if labels[0] else reason)
+        else:
+            parts.append(f"{reason} ({names or f'{len(labels)} times'})")
+    return redact("; ".join(parts))

@@ -78,3 +78,74 @@ def test_a_card_of_an_open_entry_without_an_automatic_source_says_from(extra_reg
     assert card.returncode == 0, card.stderr
     assert "histodata fetch open-by-hand --from DIR" in card.stdout
     assert "by hand (fetch --from DIR): a.svs" in card.stdout
+
+
+def test_a_local_entry_that_replaces_a_built_in_one_is_marked(extra_registry):
+    from emulators.entries import entry_yaml
+
+    extra_registry(entry_yaml("bcss", {"kind": "manual", "files": [{"name": "a.svs"}]},
+                              instructions="My own copy."))
+    card = run_cli("info", "bcss")
+    assert card.returncode == 0, card.stderr
+    assert "Local entry" in card.stdout and "replaces the built-in entry" in card.stdout
+    table = run_cli("search", "bcss")
+    assert "(local) Test dataset bcss" in table.stdout
+
+
+def test_cite_as_text_reads_like_a_reference():
+    text = run_cli("cite", "camelyon", "--format", "text").stdout
+    assert "H&E" in text and "\\&" not in text
+    assert text.startswith("Geert Litjens, Peter Bandi")
+    assert "Supporting data" not in text             # the first record, not a mix of both
+
+
+def test_errors_under_json_answer_on_stdout():
+    result = run_cli("info", "nosuchset", "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["error"]["type"] == "UnknownDatasetError"
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_workers_must_be_a_positive_number(value):
+    result = run_cli("fetch", "bcss", "--workers", value, "--dry-run")
+    assert result.returncode == 2 and "--workers" in result.stderr
+
+
+def test_verbose_works_after_the_command_too(tmp_path):
+    result = run_cli("download", "http://127.0.0.1:9/x", "-o", str(tmp_path / "x"), "-v",
+                     env={"HISTODATA_BACKOFF": "0"})
+    assert result.returncode == 1 and "DEBUG" in result.stderr
+
+
+def test_a_refused_connection_is_named_and_tried_only_twice(tmp_path):
+    result = run_cli("download", "http://127.0.0.1:9/x", "-o", str(tmp_path / "x"), env={"HISTODATA_BACKOFF": "0"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "127.0.0.1 refused the connection" in result.stderr and "gave up after 2 tries" in result.stderr
+
+
+def test_a_name_that_does_not_resolve_says_so(monkeypatch, tmp_path):
+    """The resolver's answer (simulated: tests make no DNS queries) reaches the person."""
+    import socket
+
+    from histodata.errors import DownloadError
+    from histodata.transfer import download
+
+    def no_such_name(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+    with pytest.raises(DownloadError) as err:
+        download("http://data.example.invalid/x.bin", tmp_path / "x.bin", quiet=True)
+    assert "the host name data.example.invalid could not be resolved (Name or service not known)" in str(err.value)
+    assert "gave up after 2 tries" in str(err.value)
+
+
+def test_many_failures_are_grouped_by_reason():
+    from histodata.errors import DownloadError, failure_summary
+
+    failures = [(f"f{i}.svs", DownloadError(f"http://dead.example.org/f{i}.svs: dead.example.org refused the "
+                                            "connection")) for i in range(8)]
+    text = failure_summary(failures)
+    assert text.count("refused the connection") == 1
+    assert "f0.svs" in text and "and 3 more" in text

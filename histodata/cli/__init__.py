@@ -12,6 +12,7 @@ import logging
 import sys
 import traceback
 
+from ..console import emit_json
 from ..errors import HistodataError
 from ..redact import RedactingFilter, redact
 from .parser import build_parser
@@ -42,6 +43,12 @@ def setup_logging(verbose: bool) -> None:
         urllib3.setLevel(logging.DEBUG)
 
 
+def error_document(err: HistodataError) -> dict:
+    """An expected failure as JSON: {"error": {"type", "message", "hint", "exit_code"}}."""
+    return {"error": {"type": type(err).__name__, "message": err.message, "hint": err.hint,
+                      "exit_code": err.exit_code}}
+
+
 def run_handler(name: str, args) -> int:
     """Run `module:function` of histodata.cli (the module is imported only now)."""
     module_name, function = name.split(":")
@@ -60,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_handler(args.handler, args)
     except HistodataError as err:
         print(f"error: {err}", file=sys.stderr)
+        if getattr(args, "json", False) and not getattr(err, "json_reported", False):
+            emit_json(error_document(err))     # a script reading stdout gets an answer too
         return err.exit_code
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume.", file=sys.stderr)

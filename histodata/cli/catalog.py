@@ -91,11 +91,16 @@ def results_table(results: list[dict], columns: tuple[str, ...], width: int):
 
 
 def cell(entry: dict, column: str) -> str:
-    values = {"id": entry["id"], "name": entry["name"], "organ": ", ".join(entry["organs"]),
+    values = {"id": entry["id"], "name": ("(local) " if local(entry["id"]) else "") + entry["name"], "organ": ", ".join(entry["organs"]),
               "stain": ", ".join(entry["stains"]), "task": ", ".join(entry["tasks"]),
               "modality": entry["modality"], "size": entry_size_text(entry), "access": entry["access"],
               "fetch": fetch_support(entry).replace("automatic", "auto"), "license": entry["license"]}
     return values[column]
+
+
+def local(dataset_id: str) -> bool:
+    """True for an entry of a $HISTODATA_REGISTRY folder (marked in the table)."""
+    return load_registry().origin(dataset_id) is not None
 
 
 def nothing_found(text: str, filters: dict) -> str:
@@ -109,11 +114,12 @@ def nothing_found(text: str, filters: dict) -> str:
 
 
 def info(args) -> int:
-    entry = load_registry().get_dict(args.id)
+    registry = load_registry()
+    entry = registry.get_dict(args.id)
     if args.json:
         emit_json(entry)
     else:
-        print_card(entry, stdout_console())
+        print_card(entry, stdout_console(), registry.origin(entry["id"]), registry.replaces_builtin(entry["id"]))
     return 0
 
 

@@ -22,6 +22,7 @@ def fetch(args) -> int:
     except IncompleteError as err:
         if args.json and err.report is not None:
             emit_json(err.report.to_dict())
+            err.json_reported = True
         raise
     if args.json:
         emit_json(report.to_dict())

@@ -8,18 +8,38 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
-from ..constants import CHECKSUM_ALGORITHMS, DISTRIBUTION
+from ..constants import CHECKSUM_ALGORITHMS, DISTRIBUTION, docs_page
 
 SEARCH_FILTERS = (("organ", "breast"), ("stain", "h&e, ihc"), ("task", "segmentation"),
                   ("access", "open, registration, request, unavailable"),
                   ("modality", "wsi, patch, roi, tma, cell, mixed"))
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    return _whole(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    return _whole(text, 0)
+
+
+def _whole(text: str, least: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{value} is too small (at least {least})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="histodata",
         description="Find, download, verify and use public histopathology datasets.",
-        epilog="Run `histodata COMMAND --help` for a command's options. Docs: docs/index.md",
+        epilog=f"Run `histodata COMMAND --help` for a command's options. Docs: {docs_page('')}",
     )
     parser.add_argument("--version", action="version", version=f"histodata {__version__} (pip: {DISTRIBUTION})")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug log on standard error")
@@ -27,7 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_catalog_commands(sub)
     add_data_commands(sub)
     add_tool_commands(sub)
+    accept_verbose_anywhere(parser)
     return parser
+
+
+def accept_verbose_anywhere(parser: argparse.ArgumentParser) -> None:
+    """`-v` after the command too (`histodata fetch ID -v`), on every command and action."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):
+                command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                                     help="debug log on standard error")
+                accept_verbose_anywhere(command)
 
 
 def add_catalog_commands(sub) -> None:
@@ -67,8 +98,8 @@ def add_data_commands(sub) -> None:
     p.add_argument("--from", dest="from_dir", metavar="DIR",
                    help="adopt files a person downloaded by hand from DIR (gated data)")
     p.add_argument("--dry-run", action="store_true", help="list what would be downloaded, with sizes")
-    p.add_argument("--workers", type=int, help="parallel downloads (default 4)")
-    p.add_argument("--source", type=int, metavar="N", help="use only the entry's N-th source (1-based)")
+    p.add_argument("--workers", type=positive_int, help="parallel downloads (default 4)")
+    p.add_argument("--source", type=positive_int, metavar="N", help="use only the entry's N-th source (1-based)")
     p.add_argument("--no-standardize", action="store_true", help="stop after the verified raw files")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--json", action="store_true", help="print a JSON report")
@@ -91,7 +122,7 @@ def add_data_commands(sub) -> None:
                    help="target file, or a folder (PATH/<the URL's file name>)")
     for algorithm in CHECKSUM_ALGORITHMS:
         p.add_argument(f"--{algorithm}", metavar="HEX", help=f"expected {algorithm}")
-    p.add_argument("--size", type=int, help="expected size in bytes")
+    p.add_argument("--size", type=non_negative_int, help="expected size in bytes")
     p.add_argument("--header", action="append", metavar="'NAME: VALUE'",
                    help="extra request header, e.g. an Authorization (never printed or logged; repeatable)")
     p.add_argument("--allow-html", action="store_true",
@@ -100,13 +131,12 @@ def add_data_commands(sub) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(handler="download:download")
 
-    for name in ("list", "status"):
-        p = sub.add_parser(name, help="datasets on disk, their size and state",
-                           description="What is in the data root: each dataset, its size and state.")
-        p.add_argument("--local", action="store_true", help="(default) list local datasets")
-        p.add_argument("--root", help="data root")
-        p.add_argument("--json", action="store_true")
-        p.set_defaults(handler="local:list_datasets")
+    p = sub.add_parser("list", aliases=["status"], help="datasets on disk, their size and state",
+                       description="What is in the data root: each dataset, its size and state.")
+    p.add_argument("--local", action="store_true", help="(default) list local datasets")
+    p.add_argument("--root", help="data root")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler="local:list_datasets")
 
 
 def add_tool_commands(sub) -> None:

@@ -171,7 +171,7 @@ def unknown_field(name: str, model) -> str:
     known = [field.alias or key for key, field in model.model_fields.items()]
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return "not a field of an entry" + (f"; did you mean `{close[0]}`?" if close else
-                                        " (docs/registry.md lists the fields)")
+                                        f" ({constants.docs_page('registry')} lists the fields)")
 
 
 def entry_to_dict(entry) -> dict:
@@ -254,8 +254,19 @@ def _cache_path(fingerprint: str) -> Path:
 class Registry:
     """All entries, as plain dicts in id order; `entry(id)` gives the validated model."""
 
-    def __init__(self, entries: Iterable[dict]):
+    def __init__(self, entries: Iterable[dict], origins: dict[str, str] | None = None,
+                 replaced: Iterable[str] = ()):
         self._entries = {e["id"]: e for e in entries}
+        self._origins = dict(origins or {})
+        self._replaced = set(replaced)
+
+    def origin(self, dataset_id: str) -> str | None:
+        """The $HISTODATA_REGISTRY folder an entry comes from (None for a built-in entry)."""
+        return self._origins.get(dataset_id)
+
+    def replaces_builtin(self, dataset_id: str) -> bool:
+        """True when a local entry stands in for the built-in entry of the same id."""
+        return dataset_id in self._replaced
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -323,6 +334,7 @@ def load_registry() -> Registry:
     if _cached and _cached[0] == key:
         return _cached[1]
     entries = {e["id"]: e for e in load_folder(builtin_dir(), builtin_index_path())}
+    builtin = set(entries)
     extra_seen: dict[str, Path] = {}
     for folder in extra:
         for entry in load_folder(folder):
@@ -331,7 +343,8 @@ def load_registry() -> Registry:
                                     "Each id may appear once among the $HISTODATA_REGISTRY folders.")
             extra_seen[entry["id"]] = folder
             entries[entry["id"]] = entry
-    registry = Registry(entries.values())
+    registry = Registry(entries.values(), {i: str(folder) for i, folder in extra_seen.items()},
+                        builtin & set(extra_seen))
     _cached = (key, registry)
     return registry
 

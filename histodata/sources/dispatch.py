@@ -2,7 +2,7 @@
 plain URLs, or its kind's own `download` (Drive's confirm form, Kaggle's RPC, DSA region crops)."""
 from __future__ import annotations
 
-from ..errors import BatchError, DownloadError, HistodataError
+from ..errors import BatchError, DownloadError, HistodataError, failure_summary
 from ..layout import DatasetPaths, prune_partial
 from ..transfer import DownloadResult, DownloadTask, download_many
 from ..transfer.partial import has_partial, lock_path
@@ -67,7 +67,8 @@ def combined_error(errors: list[HistodataError]) -> HistodataError | None:
     """None, the one error, or one batch error holding them all."""
     if len(errors) <= 1:
         return errors[0] if errors else None
-    return BatchError(" | ".join(str(e) for e in errors), "Run the same command again to retry.",
+    return BatchError(failure_summary([("", e) for e in errors]) + ".",
+                      "Run the same command again to retry.",
                       failures=[(None, e) for e in errors])
 
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..errors import BatchError, HistodataError
+from ..errors import BatchError, HistodataError, failure_summary
 from ..http import new_session
 from .engine import download, ensure_free_space
 from .models import DownloadResult, DownloadTask
@@ -22,7 +22,6 @@ DEFAULT_WORKERS = 4
 # Hosts that ask for restraint get at most this many parallel downloads whatever --workers says.
 POLITE_LIMITS = {"zenodo.org": 4, "drive.google.com": 2, "drive.usercontent.google.com": 2,
                  "docs.google.com": 2, "figshare.com": 2, "ndownloader.figshare.com": 2}
-_LISTED_FAILURES = 10
 
 
 class HostLimits:
@@ -92,11 +91,8 @@ def _collect(tasks: list[DownloadTask], outcomes: list) -> list[DownloadResult]:
     failures = [(t, o) for t, o in zip(tasks, outcomes, strict=True) if not isinstance(o, DownloadResult)]
     if not failures:
         return results
-    lines = [f"{task.label}: {error}" for task, error in failures[:_LISTED_FAILURES]]
-    if len(failures) > _LISTED_FAILURES:
-        lines.append(f"... and {len(failures) - _LISTED_FAILURES} more")
-    raise BatchError(f"{len(failures)} of {len(tasks)} file(s) failed to download: "
-                     + " | ".join(lines) + ".",
+    summary = failure_summary([(task.label, error) for task, error in failures])
+    raise BatchError(f"{len(failures)} of {len(tasks)} file(s) failed to download: {summary}.",
                      f"The {len(results)} verified file(s) are in place; run the same command "
                      "again to retry the rest (partial files resume).", failures=failures, results=results)
 

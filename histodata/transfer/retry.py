@@ -9,9 +9,11 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 
@@ -28,9 +30,11 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 52
 class RetryableError(DownloadError):
     """A failure worth another try (network trouble, 429, 5xx), with the server's wait if any."""
 
-    def __init__(self, message: str, hint: str | None = None, retry_after: float | None = None):
+    def __init__(self, message: str, hint: str | None = None, retry_after: float | None = None,
+                 max_tries: int | None = None):
         super().__init__(message, hint)
         self.retry_after = retry_after
+        self.max_tries = max_tries      # fewer tries than the policy's (a host that cannot be reached)
 
 
 class StalledError(RetryableError):
@@ -94,14 +98,15 @@ class RetryPolicy:
              cancel: threading.Event | None = None) -> None:
         """Sleep before the next try, or raise when tries are exhausted or the wait is too long.
         A set `cancel` event ends the wait with KeyboardInterrupt (Ctrl-C in a batch)."""
-        if failed_attempts >= self.tries:
+        tries = min(self.tries, error.max_tries or self.tries)
+        if failed_attempts >= tries:
             raise DownloadError(f"{error.message} (gave up after {failed_attempts} tries).",
                                 error.hint or "Check your connection or try again later.") from error
         if error.retry_after is not None and error.retry_after > self.max_retry_after:
             raise DownloadError(f"{error.message}; the server asks to wait {error.retry_after:.0f} s.",
                                 "Try again later (rate limit or maintenance).") from error
         seconds = self.delay(failed_attempts, error.retry_after)
-        log.info("%s; retry %d/%d in %.1f s", redact(error.message), failed_attempts, self.tries - 1, seconds)
+        log.info("%s; retry %d/%d in %.1f s", redact(error.message), failed_attempts, tries - 1, seconds)
         if cancel is None:
             time.sleep(seconds)
         elif cancel.wait(seconds):
@@ -136,9 +141,42 @@ def retryable_status_error(response: requests.Response, url: str) -> RetryableEr
                           retry_after=parse_retry_after(response.headers.get("Retry-After")))
 
 
+# A host that does not resolve or refuses connections is not a passing hiccup: one more try, not six.
+UNREACHABLE_TRIES = 2
+
+
+def root_cause(err: BaseException, kind: type) -> BaseException | None:
+    """The first exception of type `kind` in the chain behind `err` (requests wraps urllib3, which
+    wraps the socket error)."""
+    stack, seen = [err], set()
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return current
+        reason = getattr(current, "reason", None)
+        stack += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        stack += [reason if isinstance(reason, BaseException) else None, current.__cause__, current.__context__]
+    return None
+
+
 def network_error(err: Exception, url: str) -> RetryableError:
-    """A connection error, timeout or truncated body as a retryable error (no secrets, no traceback)."""
+    """A connection error, timeout or truncated body as a retryable error (no secrets, no traceback);
+    a name that does not resolve or a refused connection says so and is tried only twice."""
     kind = type(err).__name__
+    host = urlsplit(url.split(" ", 1)[0]).hostname or "the host"
+    unresolved = root_cause(err, socket.gaierror)
+    if unresolved is not None:
+        return RetryableError(f"{url}: the host name {host} could not be resolved "
+                              f"({unresolved.strerror or unresolved})",
+                              "Check the address (and any $HISTODATA_MIRRORS entry) and your network's DNS.",
+                              max_tries=UNREACHABLE_TRIES)
+    refused = root_cause(err, ConnectionRefusedError)
+    if refused is not None:
+        return RetryableError(f"{url}: {host} refused the connection ({refused.strerror or refused})",
+                              "Is the server up? Check the address and port.", max_tries=UNREACHABLE_TRIES)
     if isinstance(err, requests.Timeout):
         what = "timed out"
     elif isinstance(err, (requests.exceptions.ChunkedEncodingError,)) or "IncompleteRead" in str(err):
