@@ -129,7 +129,8 @@ def load(dataset_id: str, root: str | os.PathLike | None = None) -> Dataset:
         path = ds.root / row.image
         slide = openslide.OpenSlide(next(path.glob("*.dcm")) if path.is_dir() else path)
     """
-    dataset_id = canonical_id(dataset_id)
+    if not dataset_paths(dataset_id, root).base.is_dir():      # a local folder of this name wins
+        dataset_id = canonical_id(dataset_id)
     paths = dataset_paths(dataset_id, root)
     record = DatasetRecord.read(paths)
     if not paths.base.is_dir() and dataset_id not in load_registry():

@@ -25,7 +25,8 @@ def verify(dataset_id: str, root=None, quiet: bool | None = None,
            files: list[str] | None = None) -> VerifyReport:
     """Re-hash the raw files against the record's sha256 and the registry's checksums, offline;
     `files`: glob patterns restricting the check (as `fetch --files`)."""
-    dataset_id = canonical_id(dataset_id)
+    if not dataset_paths(dataset_id, root).base.is_dir():      # a local folder of this name wins
+        dataset_id = canonical_id(dataset_id)
     paths = dataset_paths(dataset_id, root)
     record = DatasetRecord.read(paths)
     if not record.files:

@@ -86,5 +86,7 @@ def test_no_class_folders_is_a_clear_error():
 
 
 def test_load_before_fetch_says_what_to_do():
-    with pytest.raises(histodata.HistodataError, match="histodata fetch nothing-here"):
+    with pytest.raises(histodata.HistodataError, match="histodata fetch bcss"):
+        histodata.load("bcss")
+    with pytest.raises(histodata.HistodataError, match="No dataset with id 'nothing-here'"):
         histodata.load("nothing-here")
