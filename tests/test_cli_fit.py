@@ -58,14 +58,22 @@ def test_the_search_table_fits_the_terminal_and_never_cuts_an_id(width):
     assert shown == {e["id"] for e in entries}
 
 
-def test_search_shows_how_each_entry_is_fetched():
-    table = run_cli("search", "arch", "--json")
-    assert "arch" in ids(table)
-    table = run_cli("search", "arch")
+def test_search_shows_how_each_entry_is_fetched(extra_registry):
+    from emulators.entries import entry_yaml
+
+    # Self-contained entries: built-in ones gain automatic sources as the registry is researched.
+    extra_registry(entry_yaml("zz-fetched-by-hand", {"kind": "manual", "files": [{"name": "a.svs"}]},
+                              instructions="Download a.svs from the owners' page."))
+    extra_registry(entry_yaml("zz-fetched-over-http", {"kind": "http", "files": [
+        {"name": "a.zip", "url": "https://data.example.org/a.zip"}]}, {"kind": "manual"},
+        instructions="Download a.zip by hand if the link fails."))
+    table = run_cli("search", "zz-fetched", "--json")
+    assert {"zz-fetched-by-hand", "zz-fetched-over-http"} <= set(ids(table))
+    table = run_cli("search", "zz-fetched-by-hand")
     assert table.returncode == 0 and "by hand (--from)" in table.stdout
-    frame = histodata.search("arch")
-    frame = frame[frame["id"] == "arch"].reset_index()
-    assert frame.loc[0, "fetch"] == "by hand (--from)" and "entry" not in frame.columns
+    frame = histodata.search("zz-fetched").set_index("id")
+    assert frame.loc["zz-fetched-by-hand", "fetch"] == "by hand (--from)" and "entry" not in frame.columns
+    assert frame.loc["zz-fetched-over-http", "fetch"] == "automatic (http)"
     assert histodata.search("herohe", with_entries=True).loc[0, "entry"]["id"] == "herohe"
 
 
