@@ -104,7 +104,7 @@ def test_cli_validate_invalid_folder_exits_nonzero_without_traceback(tmp_path):
 def test_cli_invalid_extra_folder_is_one_clear_error(tmp_path):
     write_entry(tmp_path, GOOD.format(id="x", name="X").replace("organs: [breast]", "organs: breast: bad"))
     result = run_cli("search", "--json", env={"HISTODATA_REGISTRY": str(tmp_path)})
-    assert result.returncode != 0 and result.stdout == ""
+    assert result.returncode != 0 and json.loads(result.stdout)["error"]["type"] == "RegistryError"
     assert "x.yaml" in result.stderr and "Traceback" not in result.stderr
 
 

@@ -5,6 +5,8 @@ the token (Authorization, Girder-Token, Kaggle basic auth); HTML, WAF and empty 
 that keep no file under its final name."""
 from __future__ import annotations
 
+import json
+
 import re
 
 import pytest
@@ -233,7 +235,7 @@ def test_an_answer_that_is_not_the_file_is_a_clear_error_and_no_file(tmp_path, e
             {"name": "slide.zip", "url": "https://data.example.org/files/slide.zip",
              **({"size": size} if size else {})}]}))
         result = fetch_checked(tmp_path, "not-the-file", "--json")
-    assert result.returncode == 1 and result.stdout == ""
+    assert result.returncode == 1 and json.loads(result.stdout)["error"]["exit_code"] == 1
     error = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(error) == 1 and "slide.zip" in error[0] and said.lower() in error[0].lower(), result.stderr
     assert not dataset_paths("not-the-file").raw_file("slide.zip").exists()
