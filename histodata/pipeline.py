@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .adopt import adopt, incomplete_adoption
 from .console import human_size
 from .constants import offline
-from .errors import AccessError, BatchError, CredentialsError, DownloadError, HistodataError
+from .errors import AccessError, BatchError, CredentialsError, DownloadError, HistodataError, failure_summary
 from .http import new_session
 from .layout import DatasetPaths, dataset_paths
 from .record import DatasetRecord, FetchState, FileRecord, dataset_lock, now_iso, save_fetch
@@ -91,6 +91,7 @@ def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchRepo
     report = FetchReport(job.entry.id, str(job.paths.raw), dry_run=dry_run)
     session = new_session(pool_size=max(16, job.workers or 4))
     errors: list[tuple[str, HistodataError]] = []
+    in_place = 0        # files of the selection verified on disk when a source failed
     for position, (index, source) in enumerate(candidates):
         label = source_label(index, source.kind)
         try:
@@ -105,12 +106,13 @@ def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchRepo
             return report
         except (AccessError, CredentialsError, DownloadError) as err:  # this source failed: try the next
             errors.append((label, err))
+            in_place = max(in_place, len(report.files))
             if position + 1 < len(candidates):
                 next_index, next_source = candidates[position + 1]
                 message = f"{label} failed: {err} Trying {source_label(next_index, next_source.kind)} ..."
                 report.fallbacks.append(redact(message))
                 log.warning("%s", message)
-    raise all_sources_failed(job.entry, errors)
+    raise all_sources_failed(job.entry, errors, in_place)
 
 
 def plan(job: Job, index: int, source, session) -> tuple[list[FileOutcome], str | None]:
@@ -209,13 +211,14 @@ def is_permission_problem(error: BaseException | None) -> bool:
     return isinstance(error, (AccessError, CredentialsError))
 
 
-def all_sources_failed(entry, errors: list[tuple[str, HistodataError]]) -> HistodataError:
-    if all(is_permission_problem(e) for _, e in errors):
+def all_sources_failed(entry, errors: list[tuple[str, HistodataError]], in_place: int = 0) -> HistodataError:
+    """The error after every source failed. Refusals of the whole entry read as its access error
+    (with what to do by hand); refusals of some files, others being in place, are those files'."""
+    if all(is_permission_problem(e) for _, e in errors) and not in_place:
         return access_error(entry, " ".join(f"{label}: {err}" for label, err in errors))
     if len(errors) == 1:
         return errors[0][1]
-    return DownloadError(f"every source of {entry.id} failed: "
-                         + " | ".join(f"{label}: {err}" for label, err in errors),
+    return DownloadError(f"every source of {entry.id} failed: {failure_summary(errors)}.",
                          "Check your connection and run the same command again (finished files are kept).")
 
 

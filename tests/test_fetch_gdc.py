@@ -114,6 +114,8 @@ def test_faults_are_reported_and_the_rest_is_fetched_and_verified(api):
     result = fetch("--where", "experimental_strategy=Diagnostic Slide", "--workers", "2")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "403" in result.stderr and "data/f-luad-1" in result.stderr
+    error = [line for line in result.stderr.splitlines() if line.startswith("error:")][0]
+    assert "--from DIR" not in error           # one refused file is not the entry's access problem
     assert "answered HTTP 503" in result.stderr and "answered HTTP 429" in result.stderr   # said, then retried
     assert raw_names() == {path_of("f-brca-1"), path_of("f-brca-2"), path_of("f-coad-1")}
     record = read_record(dataset_paths("tcga"))
@@ -148,3 +150,14 @@ def test_python_api_where(api):
                              quiet=True)
     assert [f.name for f in report.files] == [path_of("f-luad-1")]
     assert report.files[0].metadata["case"] == "TCGA-L1-0001"
+
+
+def test_one_refused_file_is_not_the_entrys_access_problem(api):
+    """Some files in place and one refused (403): the error names that file, not the entry's manual
+    instructions and --from (that error is for an entry no file of which can be fetched)."""
+    api.files["f-luad-1"].served_access = "controlled"
+    result = fetch("--where", "experimental_strategy=Diagnostic Slide", "--source", "1")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    error = [line for line in result.stderr.splitlines() if line.startswith("error:")][0]
+    assert "f-luad-1" in error and "--from DIR" not in error
+    assert raw_names() == {path_of("f-brca-1"), path_of("f-brca-2"), path_of("f-coad-1")}
