@@ -26,6 +26,7 @@ from .redact import redact
 from .registry.kinds import KINDS
 from .registry.loader import entry_to_dict, load_registry
 from .reports import FetchReport, FileOutcome, source_label
+from .sources import kind_module
 from .sources.dispatch import download_remotes
 from .sources.resolve import access_error, candidate_sources, list_source, pinned_listing
 from .sources.select import check_fields, parse_where, selected
@@ -121,6 +122,9 @@ def plan(job: Job, index: int, source, session) -> tuple[list[FileOutcome], str 
     label = source_label(index, source.kind)
     remotes = None if job.where else pinned_listing(source, sizes_required=not offline())
     listed_from = "registry" if remotes is not None else None
+    estimate = getattr(kind_module(source.kind), "estimate", None)
+    if remotes is None and estimate is not None:      # an index answers without listing every object
+        remotes, listed_from = estimate(source, session, job.entry), "index"
     if remotes is None:
         with listing_status(label, job.quiet):
             remotes = list_source(job.entry, index, source, session)

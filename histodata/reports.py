@@ -48,7 +48,7 @@ class FetchReport:
     standardized: bool = False
     standardize_note: str | None = None
     ingest: dict | None = None          # --from: adopted, missing, unexpected and mismatched files
-    listed_from: str | None = None      # a dry run answered without the network: "registry"
+    listed_from: str | None = None      # a dry run answered without listing: "registry", or "index" (estimates)
     group_by: str | None = None         # the per-file field a dry run counts by (its kind's `group_by`)
 
     @property

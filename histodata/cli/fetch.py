@@ -63,7 +63,9 @@ def print_plan(report: FetchReport) -> None:
                      + (f"; {len(present)} file(s) ({human_size(sum(f.size or 0 for f in present))}) "
                         "already on disk" if present else "")
                      + ("; listed from the registry's pinned file list, without the network"
-                        if report.listed_from == "registry" else ""))
+                        if report.listed_from == "registry" else "")
+                     + ("; one row per series with its size as the index estimates it (the download lists and "
+                        "checks every object)" if report.listed_from == "index" else ""))
     stdout_console().print(table)
 
 

@@ -132,7 +132,10 @@ def test_fetch_end_to_end_verified_with_the_missing_series_reported(bucket, extr
     extra_registry(entry_yaml("idc-test", {"kind": "idc", "collections": ["tcga_brca", "cptac_ccrcc"]},
                               modality="wsi"))
     plan = json.loads(run_cli("fetch", "idc-test", "--dry-run", "--json").stdout)
-    assert len(plan["files"]) == 2 + 2 + 1 + 2       # DX, TS, the placeholder of GONE, BIG
+    assert plan["listed_from"] == "index"            # how big it is, from the index: no bucket listing
+    assert sorted(f["name"] for f in plan["files"]) == sorted(folder(s) for s in (BRCA_DX, BRCA_TS, GONE, BIG))
+    brca = json.loads(run_cli("fetch", "idc-test", "--dry-run", "--json", "--where", "collection=tcga_brca").stdout)
+    assert sorted(f["name"] for f in brca["files"]) == sorted(folder(s) for s in (BRCA_DX, BRCA_TS, GONE))
     result = run_cli("fetch", "idc-test", "--json")
     assert result.returncode != 0
     assert f"IDC series {GONE.uid}" in result.stderr and "Traceback" not in result.stderr
