@@ -65,6 +65,7 @@ class GrandChallengeEmulator(Emulator):
         self.throttle_next = 0                   # answer this many list requests with 429 first
         self.login_page = False                  # answer API calls with an HTML page (maintenance, SSO)
         self.repeat_next = False                 # fault: `next` always names the second page
+        self.next_host = None                    # fault: `next` names this host instead of grand-challenge.org
         self._routes()
 
     def archive(self, slug: str, readers: set[str] | None = None) -> Archive:
@@ -141,7 +142,7 @@ class GrandChallengeEmulator(Emulator):
         more = offset + limit < len(results)
         following = offset + limit if not self.repeat_next else limit
         return json_reply({"count": len(results),
-                           "next": (f"{PUBLIC}{path}?{extra}limit={limit}&offset={following}"
+                           "next": (f"{self.next_host or PUBLIC}{path}?{extra}limit={limit}&offset={following}"
                                     if more or self.repeat_next else None),
                            "previous": None, "results": chunk})
 

@@ -117,3 +117,24 @@ def test_fetch_without_token_names_the_variable(gc, extra_registry):
                               access="registration", instructions="Join the challenge on grand-challenge.org."))
     result = run_cli("fetch", "gc-archive")
     assert result.returncode != 0 and "GRAND_CHALLENGE_AUTHORIZATION" in result.stderr
+
+
+def test_the_token_never_follows_a_next_page_on_another_host(gc, monkeypatch, emulate):
+    """A page whose `next` names another host: histodata may ask it, but without the token (the
+    credentials' scope is grand-challenge.org, decided before the mirror map)."""
+    from emulators.service import EmulatorServer, json_reply
+
+    elsewhere = EmulatorServer().start()
+    try:
+        elsewhere.route("GET", r"/api/v1/archives/items/")(
+            lambda request: json_reply({"count": 0, "next": None, "previous": None, "results": []}))
+        emulate.route("https://pages.elsewhere.example", elsewhere.url)
+        gc.next_host = "https://pages.elsewhere.example"
+        monkeypatch.setenv("GRAND_CHALLENGE_AUTHORIZATION", f"Bearer {TOKEN}")
+        grand_challenge.list_files(Source(kind="grand-challenge", archive="camelyon-test"), new_session(), None)
+        assert elsewhere.requests, "the next page should have been asked for"
+        assert not any("authorization" in r.headers for r in elsewhere.requests)
+        assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in gc.server.requests
+                   if "/archives/" in r.path)
+    finally:
+        elsewhere.stop()
