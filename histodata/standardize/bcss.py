@@ -77,7 +77,7 @@ STANDARDIZER = Standardizer(
             "patient ids",
     options={
         "test_institutions": Option("TCGA site codes whose ROIs get split `test` (the others `train`)",
-                                    default_text="none: BCSS has no split"),
+                                    default_text="none: BCSS has no split", kind="a list"),
         **INPUT_OPTIONS,
     },
     run=standardize,

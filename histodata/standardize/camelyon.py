@@ -116,8 +116,9 @@ STANDARDIZER = Standardizer(
             "annotations become GeoJSON in `annotations/`; slide labels, CAMELYON17 pN stages and centers go "
             "into the manifest",
     options={
-        "tumor_groups": Option("ASAP annotation groups classified `Tumor`", default=TUMOR_GROUPS),
-        "exclusion_groups": Option("ASAP annotation groups classified `Exclusion`", default=EXCLUSION_GROUPS),
+        "tumor_groups": Option("ASAP annotation groups classified `Tumor`", default=TUMOR_GROUPS, kind="a list"),
+        "exclusion_groups": Option("ASAP annotation groups classified `Exclusion`", default=EXCLUSION_GROUPS,
+                                   kind="a list"),
         **INPUT_OPTIONS,
     },
     run=standardize,

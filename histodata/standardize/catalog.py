@@ -45,7 +45,9 @@ def options_problem(name: str, options: Mapping[str, Any]) -> str | None:
     standardizer = CATALOG[name]
     unknown = standardizer.unknown_options(options)
     if not unknown:
-        return None
+        wrong = [f"option {key!r} {problem}" for key, value in options.items()
+                 if (problem := standardizer.options[str(key).replace("-", "_")].value_problem(value))]
+        return "; ".join(wrong) or None
     return (f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} for "
             f"standardizer {name!r}; it takes: {', '.join(standardizer.options)}")
 

@@ -80,7 +80,7 @@ STANDARDIZER = Standardizer(
     name="herohe",
     summary="MIRAX slides kept whole; HER2 labels from the ground-truth spreadsheet (case 325 excluded)",
     options={
-        "exclude": Option("case ids left out (`[]` keeps every case)", default=(325,)),
+        "exclude": Option("case ids left out (`[]` keeps every case)", default=(325,), kind="a list"),
         **INPUT_OPTIONS,
     },
     run=standardize,

@@ -67,7 +67,7 @@ STANDARDIZER = Standardizer(
     summary="HDF5 arrays kept as arrays; the manifest points into them (file + index)",
     options={
         "splits": Option("`{train|valid|test: <split name>}` to rename the published splits",
-                         default_text="the published names"),
+                         default_text="the published names", kind="a mapping"),
         **INPUT_OPTIONS,
     },
     run=standardize,

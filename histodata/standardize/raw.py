@@ -16,9 +16,10 @@ STANDARDIZER = Standardizer(
     name="raw",
     summary="files are listed as they are (no specific standardizer yet)",
     options={
-        "reason": Option("why no specific standardizer fits yet (kept in the dataset record, shown in the docs)"),
+        "reason": Option("why no specific standardizer fits yet (kept in the dataset record, shown in the docs)",
+                         kind="a text"),
         "extract": Option("extract archives (and `.gz` files) and list their members instead of the raw files",
-                          default=False),
+                          default=False, kind="true or false"),
         **INPUT_OPTIONS,
     },
     run=standardize,

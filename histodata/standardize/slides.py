@@ -69,7 +69,7 @@ STANDARDIZER = Standardizer(
             "source's per-file metadata (project, case, ...) as columns; works on a partial fetch",
     options={
         "suffixes": Option("the file suffixes that are slides (a folder of `.dcm` files is always one)",
-                           default=SLIDE_SUFFIXES),
+                           default=SLIDE_SUFFIXES, kind="a list"),
     },
     run=standardize,
     partial=True,

@@ -13,6 +13,13 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 
+# The shapes an option may take, as YAML writes them.
+VALUE_KINDS: dict[str, tuple[type, ...]] = {
+    "true or false": (bool,), "a text": (str,), "a list": (list, tuple), "a mapping": (dict,),
+    "a list|a mapping": (list, tuple, dict),
+}
+
+
 @dataclass(frozen=True)
 class Option:
     """One key of an entry's `standardize.options`: what it means and what applies when it is not set.
@@ -24,6 +31,16 @@ class Option:
     description: str
     default: Any = None
     default_text: str = ""
+    kind: str = ""          # the YAML shape it takes (a key of VALUE_KINDS); "" = not checked
+
+    def value_problem(self, value: Any) -> str | None:
+        """What is wrong with `value` for this option (its shape), or None."""
+        accepted = VALUE_KINDS.get(self.kind)
+        if accepted is None or value is None:
+            return None
+        if isinstance(value, bool) and bool not in accepted or not isinstance(value, accepted):
+            return f"must be {self.kind.replace('|', ' or ')} (got {type(value).__name__} {value!r})"
+        return None
 
     def shown_default(self) -> str:
         """The default as the docs show it (YAML-like: `true`, `[325]`, `none`)."""
@@ -58,7 +75,7 @@ class Standardizer:
 # Options every standardizer that reads its inputs through the context takes (standardize/base.py).
 ARCHIVE_LIMITS = Option("the archive bomb guard for this dataset: `{max_bytes: ..., max_ratio: ..., "
                         "max_members: ...}`; a key left out keeps its limit",
-                        default_text="the environment's or built-in limits")
+                        default_text="the environment's or built-in limits", kind="a mapping")
 GUNZIP = Option("decompress single-file `.gz` raw files once into `extracted/` (false: use them as they are)",
-                default=True)
+                default=True, kind="true or false")
 INPUT_OPTIONS = {"archive_limits": ARCHIVE_LIMITS, "gunzip": GUNZIP}

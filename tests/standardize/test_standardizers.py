@@ -184,3 +184,25 @@ def test_docs_list_every_standardizer_with_its_options():
     assert "standardizers_page()" in (PACKAGE.parent / "mkdocs_hooks.py").read_text()
     dataset = docsgen.dataset_page({**entry({"with": "pcam"}), "sources": [], "license": "CC0-1.0"})
     assert CATALOG["pcam"].summary in dataset
+
+
+def every_option():
+    from histodata.standardize.catalog import CATALOG
+
+    return [(s.name, key, option) for s in CATALOG.values() for key, option in s.options.items()]
+
+
+@pytest.mark.parametrize(("name", "key", "option"), every_option(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_option_declares_its_shape_and_a_wrong_shape_is_refused(name, key, option):
+    from histodata.standardize.catalog import options_problem
+    from histodata.standardize.spec import VALUE_KINDS
+
+    assert option.kind in VALUE_KINDS, f"{name}.{key} declares no shape"
+    wrong = 5 if option.kind != "a list|a mapping" and "a text" not in option.kind else True
+    if option.kind == "a text":
+        wrong = ["not", "text"]
+    problem = options_problem(name, {key: wrong})
+    assert problem and key in problem and "must be" in problem
+    if option.default is not None:
+        assert options_problem(name, {key: list(option.default) if isinstance(option.default, tuple)
+                                      else option.default}) is None
