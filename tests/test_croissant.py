@@ -21,8 +21,8 @@ MLCROISSANT = Path(sys.executable).parent / "mlcroissant"
 
 def validate_cli(path: Path) -> subprocess.CompletedProcess:
     """`mlcroissant validate --jsonld FILE`, the reference validator's own command."""
-    return subprocess.run([str(MLCROISSANT), "validate", "--jsonld", str(path)], check=False, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([str(MLCROISSANT), "validate", "--jsonld", str(path)], check=False,
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_every_registry_entry_is_valid_croissant():
@@ -109,3 +109,13 @@ def test_catalog_search_imports_neither_mlcroissant_nor_pandas():
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().endswith("[]")
+
+
+def test_docs_page_embeds_json_ld_that_cannot_close_its_script_early():
+    from histodata.docsgen import dataset_page
+
+    entry = {**load_registry().get_dict("bach"), "summary": "tricky </script><!-- text"}
+    page = dataset_page(entry)
+    script = page.split('<script type="application/ld+json">\n', 1)[1].split("\n</script>", 1)[0]
+    assert "</" not in script and "<!--" not in script
+    assert json.loads(script)["description"] == "tricky </script><!-- text"
