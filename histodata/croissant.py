@@ -2,6 +2,7 @@
 
     entry_croissant(entry) -> Croissant           # what the registry knows: no network
     local_croissant(entry, paths, columns) -> Croissant   # + the manifest as the `samples` record set
+    write_croissant(entry, paths)                 # <id>/croissant.json, after fetch standardized
 
 `Croissant.jsonld` is the document, `Croissant.missing` names what the entry does not say (no
 license, no citation, no file known, ...): the document stays valid without them, and the callers
@@ -252,6 +253,11 @@ def dataset_croissant(dataset_id: str, root=None, folder: Path | None = None) ->
     paths = dataset_paths(entry["id"], root)
     if not (DatasetRecord.read(paths).standardized and paths.manifest.is_file()):
         return entry_croissant(entry)
+    return on_disk(entry, paths, folder)
+
+
+def on_disk(entry: dict, paths: DatasetPaths, folder: Path | None) -> Croissant:
+    """local_croissant with the columns of the manifest on disk."""
     import pyarrow.parquet as pq  # heavy: pyarrow, imported on first use
 
     schema = pq.read_schema(paths.manifest)
@@ -266,10 +272,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_local(entry: dict, paths: DatasetPaths, columns: list[tuple[str, str]]) -> Path | None:
-    """Write `<id>/croissant.json` beside the manifest (atomically); warn about what is missing.
-    A failed write is a warning: the dataset itself is complete."""
-    result = local_croissant(entry, paths, columns, folder=paths.base)
+def write_croissant(entry: dict, paths: DatasetPaths) -> Path | None:
+    """Write `<id>/croissant.json` beside the standardized manifest (atomically); warn about what is
+    missing. A failed write is a warning: the dataset itself is complete."""
+    result = on_disk(entry, paths, paths.base)
     target = paths.croissant
     tmp = beside(target)
     try:
@@ -285,4 +291,4 @@ def write_local(entry: dict, paths: DatasetPaths, columns: list[tuple[str, str]]
     return target
 
 
-__all__ = ["Croissant", "dataset_croissant", "entry_croissant", "local_croissant", "write_local"]
+__all__ = ["Croissant", "dataset_croissant", "entry_croissant", "local_croissant", "write_croissant"]

@@ -15,10 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..croissant import write_local
 from ..layout import LAYOUT_VERSION, DatasetPaths
 from ..record import DatasetRecord
-from ..registry.loader import entry_to_dict
 from .base import Context, manifest_frame, walk_files, write_manifest
 from .catalog import CATALOG, NAMES, get
 
@@ -53,11 +51,6 @@ def _standardize_block(entry: Any) -> tuple[Any, dict]:
     if isinstance(spec, Mapping):
         return spec.get("with"), dict(spec.get("options") or {})
     return spec.with_, dict(spec.options)
-
-
-def entry_dict(entry: Any) -> dict:
-    """A plain entry mapping, from the registry's Entry model or a mapping."""
-    return dict(entry) if isinstance(entry, Mapping) else entry_to_dict(entry)
 
 
 def _fingerprint(name: str, options: dict, paths: DatasetPaths) -> str:
@@ -117,6 +110,5 @@ def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = No
     record = DatasetRecord.read(paths)   # re-read: merge, never clobber the fetch's parts
     record.set_standardized(part)
     record.write(paths)
-    write_local(entry_dict(entry), paths, [(str(c), str(frame[c].dtype)) for c in frame.columns])
     return StandardizeReport(paths.id, name, len(frame), True, str(paths.manifest), splits, result.class_map,
                              seconds)

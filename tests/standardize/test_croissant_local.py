@@ -97,3 +97,13 @@ def test_to_hf_gives_image_and_classlabel_features_without_copying(fetched):
     assert first["image"].size == (32, 32)
     row = ds.manifest[ds.manifest.sample_id == first["sample_id"]].iloc[0]
     assert train.features["label"].int2str(first["label"]) == row.label
+
+
+def test_a_dataset_standardized_without_croissant_gets_one_on_the_next_fetch(fetched):
+    ds, _ = fetched
+    ds.paths.croissant.unlink()
+    again = run_cli("fetch", "mini-crc", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["downloaded_bytes"] == 0
+    document = json.loads(ds.paths.croissant.read_text())
+    assert document["recordSet"][0]["@id"] == "samples"
