@@ -55,6 +55,8 @@ UNKNOWN_TYPE = "application/octet-stream"
 # Croissant data types of the manifest's columns (pandas dtypes of `manifest_frame`).
 DATA_TYPES = (("Int", "sc:Integer"), ("int", "sc:Integer"), ("float", "sc:Float"), ("double", "sc:Float"),
               ("bool", "sc:Boolean"))
+SPLIT_URLS = {"train": "cr:TrainingSplit", "training": "cr:TrainingSplit", "validation": "cr:ValidationSplit",
+              "val": "cr:ValidationSplit", "test": "cr:TestSplit"}
 COLUMN_TEXT = {"sample_id": "unique id of the sample", "split": "the split (train, validation, test, ...)",
                "image": "image file, relative to the dataset folder", "label": "class name",
                "mask": "label mask file, relative to the dataset folder",
@@ -222,11 +224,23 @@ def data_type(dtype: str) -> str:
     return "sc:Text"
 
 
+def split_record_set(splits: list[str]) -> dict:
+    """The manifest's split names as a Croissant `cr:Split` record set (what `samples/split` references)."""
+    data = [{"splits/name": name, **({"splits/url": SPLIT_URLS[name]} if name in SPLIT_URLS else {})}
+            for name in splits]
+    return {"@type": "cr:RecordSet", "@id": "splits", "name": "splits", "dataType": "cr:Split",
+            "description": "the splits of the manifest", "key": {"@id": "splits/name"},
+            "field": [{"@type": "cr:Field", "@id": "splits/name", "name": "name", "dataType": "sc:Text"},
+                      {"@type": "cr:Field", "@id": "splits/url", "name": "url", "dataType": "sc:URL"}],
+            "data": data}
+
+
 def local_croissant(entry: dict, paths: DatasetPaths, columns: list[tuple[str, str]],
-                    folder: Path | None = None) -> Croissant:
+                    folder: Path | None = None, splits: list[str] | None = None) -> Croissant:
     """The entry's document plus the local manifest (a FileObject) and its rows as the `samples`
-    record set. `columns` are (name, pandas dtype) of the manifest; `folder` is where the document
-    will live (the manifest's URL is relative to it when it is the dataset folder, else absolute)."""
+    record set. `columns` are (name, pandas dtype) of the manifest; `splits` the split names (a
+    `cr:Split` record set that `samples/split` references); `folder` is where the document will
+    live (the manifest's URL is relative to it when it is the dataset folder, else absolute)."""
     result = entry_croissant(entry)
     manifest = paths.manifest
     here = folder is not None and Path(folder).resolve() == paths.base.resolve()
@@ -240,9 +254,13 @@ def local_croissant(entry: dict, paths: DatasetPaths, columns: list[tuple[str, s
                "description": COLUMN_TEXT.get(name, f"manifest column {name}"), "dataType": data_type(dtype),
                "source": {"fileObject": {"@id": "manifest"}, "extract": {"column": name}}}
               for name, dtype in columns]
-    result.jsonld["recordSet"] = [{"@type": "cr:RecordSet", "@id": "samples", "name": "samples",
-                                   "description": "one record per sample of the local standardized dataset",
-                                   "key": {"@id": "samples/sample_id"}, "field": fields}]
+    samples = {"@type": "cr:RecordSet", "@id": "samples", "name": "samples",
+               "description": "one record per sample of the local standardized dataset",
+               "key": {"@id": "samples/sample_id"}, "field": fields}
+    result.jsonld["recordSet"] = [samples]
+    if splits and "split" in dict(columns):
+        result.jsonld["recordSet"].append(split_record_set(splits))
+        next(f for f in fields if f["name"] == "split")["references"] = {"field": {"@id": "splits/name"}}
     return result
 
 
@@ -261,7 +279,9 @@ def on_disk(entry: dict, paths: DatasetPaths, folder: Path | None) -> Croissant:
     import pyarrow.parquet as pq  # heavy: pyarrow, imported on first use
 
     schema = pq.read_schema(paths.manifest)
-    return local_croissant(entry, paths, [(name, str(schema.field(name).type)) for name in schema.names], folder)
+    counts = DatasetRecord.read(paths).standardized.get("splits") or {}
+    return local_croissant(entry, paths, [(name, str(schema.field(name).type)) for name in schema.names], folder,
+                           [str(name) for name in counts if name != "(none)"])
 
 
 def sha256_of(path: Path) -> str:

@@ -65,6 +65,8 @@ def test_fetch_writes_croissant_that_mlcroissant_iterates(fetched):
         assert text(record["samples/split"]) == row.split
         assert text(record["samples/image"]) == row.image and (ds.root / row.image).is_file()
     assert {text(r["samples/split"]) for r in records} == {"train", "validation"}
+    splits = {text(r["splits/name"]): text(r["splits/url"]) for r in dataset.records(record_set="splits")}
+    assert splits == {"train": "cr:TrainingSplit", "validation": "cr:ValidationSplit"}   # Croissant's split semantics
 
 
 def test_croissant_command_describes_the_local_manifest(fetched, tmp_path):
@@ -106,4 +108,4 @@ def test_a_dataset_standardized_without_croissant_gets_one_on_the_next_fetch(fet
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["downloaded_bytes"] == 0
     document = json.loads(ds.paths.croissant.read_text())
-    assert document["recordSet"][0]["@id"] == "samples"
+    assert [r["@id"] for r in document["recordSet"]] == ["samples", "splits"]
