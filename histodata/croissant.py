@@ -57,6 +57,8 @@ DATA_TYPES = (("Int", "sc:Integer"), ("int", "sc:Integer"), ("float", "sc:Float"
               ("bool", "sc:Boolean"))
 SPLIT_URLS = {"train": "cr:TrainingSplit", "training": "cr:TrainingSplit", "validation": "cr:ValidationSplit",
               "val": "cr:ValidationSplit", "test": "cr:TestSplit"}
+# License ids whose SPDX page is a safe `license` URL when the entry names no license_url.
+SPDX_LICENSE = re.compile(r"CC0-1\.0|CC-BY(-NC)?(-SA|-ND)?-[0-9]\.[0-9]|MIT|Apache-2\.0|(ODbL|PDDL|ODC-By)-1\.0")
 COLUMN_TEXT = {"sample_id": "unique id of the sample", "split": "the split (train, validation, test, ...)",
                "image": "image file, relative to the dataset folder", "label": "class name",
                "mask": "label mask file, relative to the dataset folder",
@@ -185,7 +187,7 @@ def entry_croissant(entry: dict) -> Croissant:
         doc["sameAs"] = f"https://doi.org/{doi}"
     license_name = entry.get("license") or "unknown"
     if license_name.lower() != "unknown":
-        spdx = re.fullmatch(r"[A-Za-z0-9.+-]+", license_name)
+        spdx = SPDX_LICENSE.fullmatch(license_name)
         doc["license"] = entry.get("license_url") or (f"https://spdx.org/licenses/{license_name}.html" if spdx
                                                       else license_name)
     else:

@@ -119,3 +119,13 @@ def test_docs_page_embeds_json_ld_that_cannot_close_its_script_early():
     script = page.split('<script type="application/ld+json">\n', 1)[1].split("\n</script>", 1)[0]
     assert "</" not in script and "<!--" not in script
     assert json.loads(script)["description"] == "tricky </script><!-- text"
+
+
+@pytest.mark.parametrize(("license_name", "expected"), [
+    ("CC-BY-4.0", "https://spdx.org/licenses/CC-BY-4.0.html"),
+    ("MHIST Dataset Research Use Agreement", "MHIST Dataset Research Use Agreement"),
+    ("custom-noncommercial", "custom-noncommercial")])
+def test_license_is_an_spdx_page_only_for_spdx_ids(license_name, expected):
+    entry = {"id": "x", "name": "X", "organs": [], "stains": [], "tasks": [], "access": "open",
+             "license": license_name}
+    assert entry_croissant(entry).jsonld["license"] == expected

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import datasets
 import mlcroissant as mlc
@@ -49,6 +52,9 @@ def test_fetch_writes_croissant_that_mlcroissant_iterates(fetched):
     assert remote and remote[0]["sha256"] == digest and remote[0]["contentUrl"] == f"{SERVED}/crc.zip"
     assert [p["name"] for p in document["creator"]] == ["Jane Doe", "Richard Roe"]
 
+    checked = subprocess.run([str(Path(sys.executable).parent / "mlcroissant"), "validate", "--jsonld", str(path)],
+                             check=False, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stderr[-2000:]     # the reference validator's own command
     dataset = mlc.Dataset(jsonld=str(path))
     records = list(dataset.records(record_set="samples"))
     frame = ds.manifest
