@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from .layout import DatasetPaths, dataset_paths
 from .record import DatasetRecord
+from .redact import redact
 from .registry.kinds import KINDS
 from .registry.loader import load_registry
 from .temporaries import beside
@@ -71,7 +72,8 @@ class Croissant:
     missing: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        return json.dumps(self.jsonld, indent=1, ensure_ascii=False)
+        """The JSON text, with anything secret-looking redacted (as in every file histodata writes)."""
+        return redact(json.dumps(self.jsonld, indent=1, ensure_ascii=False))
 
     def warn(self, dataset_id: str) -> None:
         """One warning naming what the entry does not say (nothing when it says everything)."""

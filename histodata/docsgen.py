@@ -13,6 +13,7 @@ from .cards import ACCESS_TEXT, fetch_support, size_line, source_locator
 from .console import human_size
 from .constants import CHECKSUM_ALGORITHMS
 from .croissant import entry_croissant
+from .redact import redact
 from .registry.search import total_bytes
 from .registry.vocab import license_restrictions
 from .standardize.catalog import CATALOG as STANDARDIZERS
@@ -210,7 +211,7 @@ def croissant_text(entry: dict) -> str:
 
 def _metadata_section(entry: dict) -> str:
     """A link to the Croissant file, and the same JSON-LD embedded for dataset search engines."""
-    embedded = json.dumps(entry_croissant(entry).jsonld, ensure_ascii=False)
+    embedded = redact(json.dumps(entry_croissant(entry).jsonld, ensure_ascii=False))
     embedded = embedded.replace("</", "<\\/").replace("<!--", "<\\u0021--")   # never ends the script early
     return (f"## Metadata\n\n[Croissant 1.0 metadata]({CROISSANT_FILE}) (MLCommons JSON-LD: license, citation, "
             f"files and checksums; `histodata croissant {entry['id']}` prints it, with the local manifest as a "

@@ -129,3 +129,12 @@ def test_license_is_an_spdx_page_only_for_spdx_ids(license_name, expected):
     entry = {"id": "x", "name": "X", "organs": [], "stains": [], "tasks": [], "access": "open",
              "license": license_name}
     assert entry_croissant(entry).jsonld["license"] == expected
+
+
+def test_a_token_in_a_registry_url_never_reaches_the_file(extra_registry, tmp_path):
+    extra_registry(entry_yaml("tokened", {"kind": "http", "files": [
+        {"name": "a.zip", "url": "https://data.example.org/a.zip?token=s3cr3tvalue99", "md5": "0" * 32}]}))
+    result = run_cli("croissant", "tokened")
+    assert result.returncode == 0, result.stderr
+    assert "s3cr3tvalue99" not in result.stdout + result.stderr
+    assert json.loads(result.stdout)["distribution"][0]["contentUrl"].startswith("https://data.example.org/a.zip")
