@@ -131,7 +131,8 @@ def creators(citation: str | None) -> list[dict]:
         if not author or author.lower() == "others":
             continue
         last, comma, first = author.partition(",")
-        people.append({"@type": "sc:Person", "name": f"{first.strip()} {last.strip()}".strip() if comma else last})
+        name = f"{first.strip()} {last.strip()}".strip() if comma else last
+        people.append({"@type": "sc:Person", "name": name})
     return people
 
 
@@ -143,7 +144,8 @@ def _distribution(entry: dict) -> list[dict]:
         kind = source.get("kind", "")
         row = KINDS.get(kind)
         by_hand = row is not None and not row.automatic
-        how = "by hand: see conditionsOfAccess, then histodata fetch ID --from DIR" if by_hand else f"from {kind}"
+        how = ("by hand: see conditionsOfAccess, then histodata fetch ID --from DIR" if by_hand
+               else f"from {kind}")
         mirror = f"source {n} of {len(sources)} ({how})"
         rest = []
         for spec in source.get("files") or []:
@@ -161,8 +163,10 @@ def _distribution(entry: dict) -> list[dict]:
         if rest or not source.get("files"):
             include = source.get("include")
             patterns = rest or ([include] if isinstance(include, str) else list(include or [])) or ["**"]
-            listed = ("files named by the registry" + ("" if by_hand else ", without a pinned URL or checksum")
-                      if rest else "files a person downloads" if by_hand else "files the service lists at fetch time")
+            if rest:
+                listed = "files named by the registry" + ("" if by_hand else ", without a pinned URL or checksum")
+            else:
+                listed = "files a person downloads" if by_hand else "files the service lists at fetch time"
             formats = sorted({media_type(p) for p in patterns})
             nodes.append({"@type": "cr:FileSet", "@id": f"source-{n}", "name": f"source-{n}",
                           "description": f"{mirror}: {listed}", "includes": patterns,
@@ -174,7 +178,8 @@ def entry_croissant(entry: dict) -> Croissant:
     """The Croissant document of a registry entry (a plain entry dict, as `info --json` prints)."""
     missing = []
     doc: dict = {"@context": CONTEXT, "@type": "sc:Dataset", "conformsTo": CONFORMS_TO,
-                 "name": entry.get("name") or entry["id"], "alternateName": [entry["id"], *entry.get("aliases", [])]}
+                 "name": entry.get("name") or entry["id"],
+                 "alternateName": [entry["id"], *entry.get("aliases", [])]}
     doc["description"] = " ".join((entry.get("summary") or "").split()) or entry.get("name") or entry["id"]
     if not entry.get("summary"):
         missing.append("a description (summary)")
@@ -203,9 +208,9 @@ def entry_croissant(entry: dict) -> Croissant:
         doc["creator"] = people
     if entry.get("year"):
         doc["datePublished"] = str(entry["year"])
-    doc["keywords"] = list(dict.fromkeys([*entry.get("organs", []), *entry.get("stains", []),
-                                          *entry.get("tasks", []), entry.get("modality", ""), "histopathology"]))
-    doc["keywords"] = [k for k in doc["keywords"] if k]
+    keywords = [*entry.get("organs", []), *entry.get("stains", []), *entry.get("tasks", []),
+                entry.get("modality", ""), "histopathology"]
+    doc["keywords"] = [k for k in dict.fromkeys(keywords) if k]
     versions = [str(s["version"]) for s in entry.get("sources") or [] if s.get("version") is not None]
     if versions:
         doc["version"] = versions[0]
@@ -284,8 +289,8 @@ def on_disk(entry: dict, paths: DatasetPaths, folder: Path | None) -> Croissant:
 
     schema = pq.read_schema(paths.manifest)
     counts = DatasetRecord.read(paths).standardized.get("splits") or {}
-    return local_croissant(entry, paths, [(name, str(schema.field(name).type)) for name in schema.names], folder,
-                           [str(name) for name in counts if name != "(none)"])
+    columns = [(name, str(schema.field(name).type)) for name in schema.names]
+    return local_croissant(entry, paths, columns, folder, [str(name) for name in counts if name != "(none)"])
 
 
 def sha256_of(path: Path) -> str:
