@@ -1,4 +1,5 @@
-"""MkDocs hooks: generate the catalog, dataset, notes, standardizers and CLI pages at build time."""
+"""MkDocs hooks: generate the catalog, dataset, notes, standardizers and CLI pages (and each dataset's
+Croissant file) at build time."""
 from __future__ import annotations
 
 import os
@@ -25,6 +26,7 @@ def on_files(files, config):
         "catalog.json": docsgen.catalog_json(entries),
     }
     pages.update({f"datasets/{e['id']}/index.md": docsgen.dataset_page(e) for e in entries})
+    pages.update({f"datasets/{e['id']}/{docsgen.CROISSANT_FILE}": docsgen.croissant_text(e) for e in entries})
     for src_uri, content in pages.items():
         existing = files.get_file_from_path(src_uri)
         if existing is not None:

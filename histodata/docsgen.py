@@ -12,11 +12,13 @@ import json
 from .cards import ACCESS_TEXT, fetch_support, size_line, source_locator
 from .console import human_size
 from .constants import CHECKSUM_ALGORITHMS
-from .registry.vocab import license_restrictions
+from .croissant import entry_croissant
+from .redact import redact
 from .registry.search import total_bytes
+from .registry.vocab import license_restrictions
 from .standardize.catalog import CATALOG as STANDARDIZERS
 
-
+CROISSANT_FILE = "croissant.json"    # beside each dataset page
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\[]*_<>`|"})
 
@@ -123,6 +125,7 @@ def dataset_page(entry: dict) -> str:
         parts.append("## Notes\n\n" + "\n".join(f"- {_md_text(n)}" for n in entry["notes"]) + "\n")
     if entry.get("citation"):
         parts.append(f"## Citation\n\n```bibtex\n{entry['citation'].strip()}\n```\n")
+    parts.append(_metadata_section(entry))
     if entry.get("provenance"):
         parts.append("## Provenance\n\n| fact | source |\n|---|---|\n" + "\n".join(
             f"| {_md_escape(p['what'])} | {_md_escape(p['source'])} |" for p in entry["provenance"]) + "\n")
@@ -199,6 +202,21 @@ def _fetch_section(entry: dict) -> str:
         text += (f"\n**Standardized layout** (`{name}`): {summary}. "
                  "See [the local layout](../../layout.md).\n")
     return text
+
+
+def croissant_text(entry: dict) -> str:
+    """The entry's Croissant 1.0 JSON-LD, the file served beside its page."""
+    return entry_croissant(entry).text() + "\n"
+
+
+def _metadata_section(entry: dict) -> str:
+    """A link to the Croissant file, and the same JSON-LD embedded for dataset search engines."""
+    embedded = redact(json.dumps(entry_croissant(entry).jsonld, ensure_ascii=False))
+    embedded = embedded.replace("</", "<\\/").replace("<!--", "<\\u0021--")   # never ends the script early
+    return (f"## Metadata\n\n[Croissant 1.0 metadata]({CROISSANT_FILE}) (MLCommons JSON-LD: license, citation, "
+            f"files and checksums; `histodata croissant {entry['id']}` prints it, with the local manifest as a "
+            "record set once the dataset is fetched).\n\n"
+            f'<script type="application/ld+json">\n{embedded}\n</script>\n')
 
 
 # ----------------------------------------------------------------------------- other generated pages

@@ -5,6 +5,7 @@
     <root>/<id>/masks/            label masks
     <root>/<id>/annotations/      QuPath-compatible GeoJSON, level-0 pixel coordinates
     <root>/<id>/manifest.parquet  one row per sample
+    <root>/<id>/croissant.json    Croissant 1.0 metadata: the entry, and the manifest as a record set
     <root>/<id>/dataset.json      the dataset record: entry snapshot, layout version, class map,
                                   what was verified (sizes, sha256, source, time, version)
     <root>/<id>/.partial/         bookkeeping of downloads and adoptions in progress (locks, partial
@@ -24,6 +25,7 @@ from .redact import redact
 LAYOUT_VERSION = 1
 RECORD_NAME = "dataset.json"
 MANIFEST_NAME = "manifest.parquet"
+CROISSANT_NAME = "croissant.json"   # Croissant 1.0 metadata of the standardized dataset
 PARTIAL_DIR = ".partial"      # per-dataset folder for in-progress downloads
 
 
@@ -55,6 +57,10 @@ class DatasetPaths:
     @property
     def manifest(self) -> Path:
         return self.base / MANIFEST_NAME
+
+    @property
+    def croissant(self) -> Path:
+        return self.base / CROISSANT_NAME
 
     @property
     def record(self) -> Path:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .constants import data_root
 from .errors import HistodataError, StandardizeError
+from .hf import to_hf
 from .layout import PARTIAL_DIR, DatasetPaths, dataset_paths
 from .record import DatasetRecord
 from .registry.loader import canonical_id, load_registry, unknown_id
@@ -66,6 +67,12 @@ class Dataset:
         if _missing(row.get("mask")):
             return None
         return read_array(self.path(row["mask"]), row.get("mask_key"), row.get("index"), rgb=False)
+
+    def to_hf(self):
+        """The manifest as a Hugging Face `datasets.DatasetDict` (one Dataset per split; a Dataset when
+        there are no splits): images and masks as `Image` features pointing at the files (no bytes
+        copied), labels as a `ClassLabel` over `classes`. Needs the `hf` extra (see `histodata.hf`)."""
+        return to_hf(self)
 
 
 def _missing(value) -> bool:

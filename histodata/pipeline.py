@@ -13,11 +13,13 @@ download), `record` (what is kept), `state` (what is on disk), `adopt` (--from),
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 from .adopt import adopt, incomplete_adoption
 from .console import human_size
 from .constants import offline
+from .croissant import write_croissant
 from .errors import AccessError, BatchError, CredentialsError, DownloadError, HistodataError, failure_summary
 from .http import new_session
 from .layout import DatasetPaths, dataset_paths
@@ -197,6 +199,10 @@ def finish(job: Job, report: FetchReport) -> None:
     if not is_up_to_date(job.entry, job.paths):     # nothing to write: no lock (a read-only copy)
         with dataset_lock(job.paths):   # images/, the manifest and the record: one process at a time
             standardize_dataset(job.entry, job.paths, quiet=job.quiet)
+            write_croissant(entry_to_dict(job.entry), job.paths)
+    elif not job.paths.croissant.exists() and os.access(job.paths.base, os.W_OK):   # standardized before
+        with dataset_lock(job.paths):
+            write_croissant(entry_to_dict(job.entry), job.paths)
     report.standardized = True
 
 

@@ -83,6 +83,16 @@ def add_catalog_commands(sub) -> None:
     p.add_argument("--format", choices=("bibtex", "text"), default="bibtex")
     p.set_defaults(handler="catalog:cite")
 
+    p = sub.add_parser("croissant", help="print a dataset's Croissant 1.0 metadata (JSON-LD)",
+                       description="Croissant 1.0 JSON-LD (MLCommons) for the entry: description, license, "
+                                   "citation, files with sizes and checksums. When the dataset is standardized "
+                                   "in the data root, the manifest is described too, as the record set "
+                                   "`samples` that mlcroissant and TFDS read.")
+    p.add_argument("id")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--root", help="data root where a standardized copy is looked for")
+    p.set_defaults(handler="croissant:croissant")
+
 
 def add_data_commands(sub) -> None:
     p = sub.add_parser("fetch", help="download, verify and standardize a dataset",

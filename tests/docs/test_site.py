@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html.parser
+import json
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,44 @@ def test_noncommercial_warning_on_dataset_pages(site):
         if "-NC" in entry.get("license", "").upper():
             page = (site / "datasets" / entry["id"] / "index.html").read_text()
             assert "Non-commercial use only" in page, entry["id"]
+
+
+class JsonLd(html.parser.HTMLParser):
+    """The text of every <script type="application/ld+json"> of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts: list[str] = []
+        self._inside = False
+
+    def handle_starttag(self, tag, attrs):
+        self._inside = tag == "script" and dict(attrs).get("type") == "application/ld+json"
+        if self._inside:
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        self._inside = False
+
+    def handle_data(self, data):
+        if self._inside:
+            self.scripts[-1] += data
+
+
+def test_dataset_pages_embed_and_link_their_croissant_file(site):
+    import mlcroissant as mlc
+
+    for dataset_id in registry_ids():
+        folder = site / "datasets" / dataset_id
+        page = (folder / "index.html").read_text()
+        parser = JsonLd()
+        parser.feed(page)
+        assert len(parser.scripts) == 1, dataset_id
+        embedded = json.loads(parser.scripts[0])
+        assert embedded == json.loads((folder / "croissant.json").read_text()), dataset_id
+        assert embedded["@type"] == "sc:Dataset" and embedded["conformsTo"] == "http://mlcommons.org/croissant/1.0"
+        assert 'href="croissant.json"' in page
+    served = site / "datasets" / "bach" / "croissant.json"
+    assert mlc.Dataset(jsonld=str(served)).metadata.name == "BACH"
 
 
 @pytest.fixture(scope="module")
