@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from .console import human_size
@@ -188,8 +189,6 @@ _ACCENTED = re.compile(r"\\([\"'`^~c])\s*\{?([A-Za-z])\}?")
 
 def plain_text(latex: str) -> str:
     r"""BibTeX's escapes as the characters they stand for (`H\&E` -> `H&E`, `{\"o}` -> `ö`)."""
-    import unicodedata
-
     text = _ACCENTED.sub(lambda m: unicodedata.normalize("NFC", m.group(2) + _ACCENTS[m.group(1)]), latex)
     for escaped, char in _LATEX.items():
         text = text.replace(escaped, char)
