@@ -73,7 +73,7 @@ def _split_of(root: PurePosixPath, splits: dict, default, wrappers: set[str]) ->
     keys = ["/".join(parts[i:]) for i in range(len(parts))] + list(reversed(parts))
     for key in keys:
         if key in splits:
-            return splits[key] is not None, splits[key]
+            return splits[key] is not None, splits[key] or None    # "": kept, no split
     if not parts:
         return True, default
     published = [part for i, part in enumerate(parts) if "/".join(parts[:i + 1]) not in wrappers]
@@ -143,7 +143,8 @@ STANDARDIZER = Standardizer(
     name="folder-per-class",
     summary="class folders become `images/` entries with their class as `label` and their root folder as `split`",
     options={
-        "splits": Option("`{<root folder name or path>: <split>}`; a value of `null` leaves that root out",
+        "splits": Option("`{<root folder name or path>: <split>}`; a value of `null` leaves that root out, "
+                         "`\"\"` keeps it without a split (a folder that is not a split, e.g. an organ)",
                          default_text="each root folder's name is its split"),
         "split": Option("the split of images whose class folders are at the top (no root folder)"),
         "classes": Option("a list (the label order) or `{folder: label}` to rename",
