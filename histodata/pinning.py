@@ -55,8 +55,8 @@ class SourceLock:
             return f"{self.label} skipped: {self.skipped}"
         if not (self.added or self.removed or self.changed):
             return f"{self.label} {len(self.files)} file(s), as the registry has them"
-        return (f"{self.label} {len(self.files)} file(s): {len(self.added)} new, {len(self.changed)} changed, "
-                f"{len(self.removed)} no longer listed")
+        return (f"{self.label} {len(self.files)} file(s): {len(self.added)} new, "
+                f"{len(self.changed)} changed, {len(self.removed)} no longer listed")
 
     def as_dict(self) -> dict:
         return {"source": self.index + 1, "kind": self.kind, "files": len(self.files), "added": self.added,
@@ -149,10 +149,12 @@ def lock_source(entry, index: int, source, old_files: list[dict], session, max_f
     lock = SourceLock(index, source.kind)
     remotes = provider_listing(entry, source, session)
     if not remotes:
-        raise HistodataError(f"{lock.label} lists no files{' matching its include' if source.include else ''}.",
+        matching = " matching its include" if source.include else ""
+        raise HistodataError(f"{lock.label} lists no files{matching}.",
                              "Check the source's ids and `include` in the entry.")
     if len(remotes) > max_files:
-        raise HistodataError(f"{lock.label} lists {len(remotes):,} files; pinning each would bloat the entry.",
+        raise HistodataError(f"{lock.label} lists {len(remotes):,} files; pinning each would bloat the "
+                             "entry.",
                              f"Pass --max-files {len(remotes)} to pin them anyway, or narrow the source.")
     listed = {r.name: r for r in remotes}
     for old in old_files:

@@ -73,7 +73,8 @@ def replace_source_files(text: str, index: int, files: list[dict]) -> str:
         key_column = source.value[0][0].start_mark.column
         end, _ = _node_end(source)
         block = "\n".join(" " * (key_column + 2) + "- " + line for line in lines)
-        new = text[:end] + "\n" + " " * key_column + ("files:\n" + block if lines else "files: []") + text[end:]
+        added = "files:\n" + block if lines else "files: []"
+        new = text[:end] + "\n" + " " * key_column + added + text[end:]
     else:
         key, value = found
         start, (end, _) = value.start_mark.index, _node_end(value)
