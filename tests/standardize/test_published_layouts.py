@@ -75,3 +75,32 @@ def test_kather_gi_one_zip_per_class(inside):
                                options=options("kather-gi-tumor-detection"), files=files, samples=9,
                                classes=classes).run()
     assert outcome.ds.manifest["split"].isna().all()
+
+
+def test_aml_cytomorphology_classes_below_the_doubled_folder_and_no_split():
+    classes = ["BAS", "LYT", "MYB"]
+    files = {f"AML-Cytomorphology_LMU/AML-Cytomorphology_LMU/{cls}/{cls}_{i:04d}.tiff": tile(i)
+             for cls in classes for i in range(1, 3)}
+    files["AML-Cytomorphology_LMU/AML-Cytomorphology_LMU/MYB/MYB_0009.tiff.tiff"] = tile(9)   # as published
+    files["AML-Cytomorphology_LMU/annotations.dat"] = "BAS/BAS_0001.tiff BAS\n"
+    outcome = StandardizerCase("folder-per-class", dataset="aml-cytomorphology-lmu",
+                               options=options("aml-cytomorphology-lmu"), files=files, samples=7,
+                               classes=classes, labels={"BAS": 2, "LYT": 2, "MYB": 3}).run()
+    assert outcome.ds.manifest["split"].isna().all()
+
+
+def test_bone_marrow_classes_with_and_without_range_folders():
+    files = {"BM_cytomorphology_data/ABE/ABE_00001.jpg": jpeg(1),          # a small class: flat
+             "BM_cytomorphology_data/ABE/ABE_00002.jpg": jpeg(2),
+             "BM_cytomorphology_data/ART/0001-1000/ART_00001.jpg": jpeg(3),  # a large one: range folders
+             "BM_cytomorphology_data/ART/0001-1000/ART_00002.jpg": jpeg(4),
+             "BM_cytomorphology_data/ART/1001-2000/ART_01001.jpg": jpeg(5),
+             "BM_cytomorphology_data/NGS/18001-19000/NGS_18642.jpg": jpeg(6),
+             "BM_cytomorphology_data/NGS/18001-19000/NGS_18643.jpg": jpeg(7),
+             "BM_cytomorphology_data/NGS/18001-19000/NGS_18644.jpg": jpeg(8)}
+    outcome = StandardizerCase("folder-per-class", dataset="bone-marrow-cytomorphology",
+                               options=options("bone-marrow-cytomorphology"), files=files, samples=8,
+                               classes=["ABE", "ART", "NGS"], labels={"ABE": 2, "ART": 3, "NGS": 3},
+                               rows={"BM_cytomorphology_data/ART/1001-2000/ART_01001": {"label": "ART"}}).run()
+    assert outcome.ds.manifest["split"].isna().all()
+    assert outcome.record["standardized"]["skipped_images"] == 0
