@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from .console import human_size
 from .registry.kinds import KINDS
-from .registry.search import total_bytes
+from .registry.search import source_files, total_bytes
 from .registry.vocab import license_restrictions
 
 ACCESS_TEXT = {
@@ -119,7 +119,7 @@ def print_card(entry: dict, console, origin: str | None = None, replaces_builtin
     if entry.get("sources"):
         console.print("\n[bold]Sources[/bold] (in order of preference):")
         for n, source in enumerate(entry["sources"], 1):
-            files = source.get("files") or []
+            files = source_files(source)
             total = sum(f.get("size") or 0 for f in files)
             extra = f", {len(files)} file(s)" + (f", {entry_size_text({'size': {'bytes': total}})}" if total else "")
             console.print(f"  {n}. {source['kind']}: {source_locator(source)}{extra if files and _automatic(source) else ''}",

@@ -167,3 +167,16 @@ def add_tool_commands(sub) -> None:
     c.set_defaults(handler="registry:validate")
     c = rsub.add_parser("schema", help="print the entry format as JSON Schema")
     c.set_defaults(handler="registry:schema")
+    c = rsub.add_parser("lock", help="pin the provider's current file names, sizes and checksums into an entry",
+                        description="Ask the provider of each of the entry's sources (zenodo, figshare, "
+                                    "dataverse, s3, girder, gdc, idc, ...) for its current files and show, as a "
+                                    "diff of the entry's YAML, their names, sizes and published checksums "
+                                    "pinned under the source's `files:`. Only that list is rewritten; "
+                                    "comments and the rest of the file stay. Nothing is saved without --write.")
+    c.add_argument("id")
+    c.add_argument("--write", action="store_true", help="save the change into the entry's YAML file")
+    c.add_argument("--source", type=int, metavar="N", help="lock only the entry's N-th source (1-based)")
+    c.add_argument("--max-files", type=int, default=2000, metavar="N",
+                   help="refuse a source listing more files than this (default 2000)")
+    c.add_argument("--json", action="store_true", help="print what changed (and the diff) as JSON")
+    c.set_defaults(handler="registry:lock")

@@ -1,10 +1,11 @@
-"""`histodata registry validate|schema`: check entries, print the format."""
+"""`histodata registry validate|schema|lock`: check entries, print the format, pin providers' files."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 from ..console import emit_json
+from ..pinning import lock_entry
 from ..registry.loader import builtin_dir, validate_folder
 
 
@@ -26,4 +27,24 @@ def schema(args) -> int:
     from ..registry.models import Entry  # heavy: the pydantic models, imported on first use
 
     emit_json(Entry.model_json_schema(by_alias=True))
+    return 0
+
+
+def lock(args) -> int:
+    result = lock_entry(args.id, source_number=args.source, max_files=args.max_files)
+    if args.write and result.changed:
+        result.write()
+    if args.json:
+        emit_json({**result.as_dict(), "written": bool(args.write and result.changed)})
+        return 0
+    for source in result.sources:
+        print(f"{result.dataset_id}: {source.summary()}", file=sys.stderr)
+    if not result.changed:
+        print(f"{result.path}: already up to date.", file=sys.stderr)
+    elif args.write:
+        print(f"{result.path}: written.", file=sys.stderr)
+    else:
+        sys.stdout.write(result.diff())
+        print(f"Nothing written; run `histodata registry lock {result.dataset_id} --write` to save this "
+              f"into {result.path}.", file=sys.stderr)
     return 0

@@ -26,7 +26,8 @@ from ..standardize import catalog as standardizers
 from . import vocab
 from .kinds import KINDS
 from .search import total_bytes
-from .values import Count, Globs, Number, Positive, RelativePath, Text, Whole, checksum, nested_dict, not_a_bool
+from .values import (Count, Globs, Number, Positive, RelativePath, RelativePaths, Text, Whole, checksum,
+                     nested_dict, not_a_bool)
 from .vocab import license_restrictions  # noqa: F401  (part of the models' public names)
 
 FORMAT_VERSION = 1
@@ -132,8 +133,9 @@ class Source(_Model):
     notes: str | None = None
     include: Globs | None = Field(default=None, description="glob patterns: only the files matching one "
                                   "are this dataset's (one pattern or a list)")
-    checksums_file: RelativePath | None = Field(default=None, description="one of the source's files that "
-                                                "is a published checksum manifest")
+    checksums_file: RelativePaths | None = Field(
+        default=None, description="one of the source's files that is a published checksum manifest, or a "
+        "list of them (each then verifies the files in its own folder)")
 
     def __new__(cls, *args: Any, **data: Any):
         if cls is Source and isinstance(data.get("kind"), str):

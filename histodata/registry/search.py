@@ -5,6 +5,8 @@ import re
 
 from ..errors import HistodataError
 from . import vocab
+from .globs import is_included
+from .kinds import KINDS
 
 FILTERS = ("organ", "stain", "task", "modality", "access")
 _FILTER_FIELD = {"organ": "organs", "stain": "stains", "task": "tasks", "modality": "modality",
@@ -89,12 +91,24 @@ def _matches(entry: dict, kind: str, term: str) -> bool:
 
 
 def total_bytes(entry: dict) -> int | None:
-    """Published total size, else the sum of the first source whose every file has a size."""
-    published = (entry.get("size") or {}).get("bytes")
-    if published:
-        return published
-    for source in entry.get("sources") or []:
-        files = source.get("files") or []
+    """The bytes a fetch moves: the files a source keeps (its `include` applied) summed, from the
+    first source (automatic ones first, in order) whose every kept file has a size; else the
+    published total."""
+    sources = entry.get("sources") or []
+    ordered = [s for s in sources if _automatic(s)] + [s for s in sources if not _automatic(s)]
+    for source in ordered:
+        files = source_files(source)
         if files and all(f.get("size") is not None for f in files):
             return sum(f["size"] for f in files)
-    return None
+    return (entry.get("size") or {}).get("bytes") or None
+
+
+def source_files(source: dict) -> list[dict]:
+    """The registry's files of one source that a fetch keeps: those its `include` globs match."""
+    include = source.get("include")
+    return [f for f in source.get("files") or [] if is_included(f.get("name", ""), include)]
+
+
+def _automatic(source: dict) -> bool:
+    row = KINDS.get(source.get("kind"))
+    return row is None or row.automatic

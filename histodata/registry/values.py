@@ -2,6 +2,7 @@
 
     Text           one line of text: no control character (NUL, newline, tab, ...), no lone surrogate
     RelativePath   a path inside the dataset's raw folder: Text, '/'-separated, relative, no '..'
+    RelativePaths  one RelativePath or a non-empty list of them, kept as written
     Glob / Globs   include patterns: non-empty Text (Globs: one pattern or a list, kept as a list)
     Count          a whole number >= 0 (bytes, images, ...): `true` is not a number
     Positive       a number > 0 (mpp, magnification, limits): `true` is not a number
@@ -67,6 +68,15 @@ def one_or_list(value: Any) -> Any:
     return value
 
 
+def relative_paths(value: Any) -> Any:
+    """One relative path, or a non-empty list of them, kept in the shape it was written."""
+    if isinstance(value, str):
+        return relative_path(value)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a relative path or a non-empty list of them (got {value!r})")
+    return [relative_path(v) for v in value]
+
+
 def not_a_bool(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"must be a number, not {str(value).lower()}")
@@ -82,6 +92,8 @@ def number(value: Any) -> Any:
 
 Text = Annotated[str, AfterValidator(text)]
 RelativePath = Annotated[str, AfterValidator(relative_path)]
+RelativePaths = Annotated[Any, BeforeValidator(relative_paths), WithJsonSchema(
+    {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]})]
 Glob = Annotated[str, AfterValidator(glob)]
 Globs = Annotated[list[Glob], BeforeValidator(one_or_list)]
 Count = Annotated[int, BeforeValidator(not_a_bool), Field(ge=0)]

@@ -76,21 +76,41 @@ class ManifestIndex:
 
 
 def apply_manifest(remotes: list[RemoteFile], source, session) -> list[RemoteFile]:
-    """Fetch the source's `checksums_file` (if it names one) and give its checksums to the files."""
-    manifest_name = getattr(source, "checksums_file", None)
-    if not manifest_name:
+    """Fetch the source's `checksums_file` (one path, or a list of them) and give its checksums to
+    the files. One manifest speaks for every file of the source; of several (e.g. CAMELYON16/ and
+    CAMELYON17/ each with their own checksums.md5), each speaks only for the files in its folder,
+    the deepest folder first."""
+    names = getattr(source, "checksums_file", None)
+    if not names:
         return remotes
-    manifest = next((r for r in remotes if r.name == manifest_name), None)
-    if manifest is None:
-        raise DownloadError(f"the checksums file {manifest_name!r} named by the registry is not among the "
+    names = [names] if isinstance(names, str) else list(names)
+    by_name = {r.name: r for r in remotes}
+    missing = [name for name in names if name not in by_name]
+    if missing:
+        raise DownloadError(f"the checksums file {missing[0]!r} named by the registry is not among the "
                             "source's files.", "Fix `checksums_file` in the registry entry.")
-    response = api_get(session, manifest.url, what="checksums file", headers=manifest.headers)
-    index = ManifestIndex(parse_manifest(response.content.decode("utf-8", errors="replace")))
-    folder = posixpath.dirname(manifest_name) + "/"
+    manifests = sorted(((by_name[name], _folder(name)) for name in names), key=lambda m: -len(m[1]))
+    indexes = {manifest.name: _read_index(manifest, session) for manifest, _ in manifests}
     for remote in remotes:
-        relative = remote.name[len(folder):] if remote.name.startswith(folder) else remote.name
-        sums = index.lookup(relative) if remote is not manifest else None
-        if sums:
-            remote.checksums = {**sums, **remote.checksums}
-            remote.checksum_origin = remote.checksum_origin or "provider"
+        if remote.name in indexes:
+            continue
+        for manifest, folder in manifests:
+            if len(manifests) > 1 and not remote.name.startswith(folder):
+                continue
+            relative = remote.name[len(folder):] if remote.name.startswith(folder) else remote.name
+            sums = indexes[manifest.name].lookup(relative)
+            if sums:
+                remote.checksums = {**sums, **remote.checksums}
+                remote.checksum_origin = remote.checksum_origin or "provider"
+            break
     return remotes
+
+
+def _folder(manifest_name: str) -> str:
+    folder = posixpath.dirname(manifest_name)
+    return folder + "/" if folder else ""
+
+
+def _read_index(manifest: RemoteFile, session) -> ManifestIndex:
+    response = api_get(session, manifest.url, what="checksums file", headers=manifest.headers)
+    return ManifestIndex(parse_manifest(response.content.decode("utf-8", errors="replace")))

@@ -2,11 +2,10 @@
 published checksums file, the registry's pins and `include` applied) and the `--files` selection."""
 from __future__ import annotations
 
-import fnmatch
-import posixpath
 from collections import Counter
 
 from ..errors import AccessError, DownloadError, HistodataError
+from ..registry.globs import is_included, matches
 from ..registry.kinds import KINDS
 from ..reports import source_label
 from . import kind_module
@@ -18,11 +17,6 @@ FROM_HINT = "When you have the files, adopt them with: histodata fetch {id} --fr
 
 
 # ----------------------------------------------------------------------------- --files
-def matches(name: str, pattern: str) -> bool:
-    """A --files pattern against a relative path: fnmatch on the whole path or on the base name."""
-    return fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(posixpath.basename(name), pattern)
-
-
 def unmatched_patterns(names: list[str], patterns: list[str]) -> list[str]:
     return [p for p in patterns if not any(matches(n, p) for n in names)]
 
@@ -111,10 +105,10 @@ def file_and_folder(names: set[str]) -> tuple[str, str] | None:
 
 
 def pinned_listing(source, sizes_required: bool = True) -> list[RemoteFile] | None:
-    """The source's files from the registry alone, when it pins every file with its size (a dry run
-    then needs no network; offline, pins without sizes do too); None when only the provider can
-    say what there is."""
-    specs = source.files or []
+    """The source's files from the registry alone, when it pins every file it keeps (`include`) with
+    its size (a dry run then needs no network; offline, pins without sizes do too); None when only
+    the provider can say what there is."""
+    specs = [spec for spec in source.files or [] if is_included(spec.name, source.include)]
     if not specs or (sizes_required and any(spec.size is None for spec in specs)):
         return None
     return included(files_from_specs(source, source.kind), source)
@@ -124,11 +118,3 @@ def included(remotes: list[RemoteFile], source) -> list[RemoteFile]:
     """Only the files matching the source's `include` globs (all when it has none)."""
     include = getattr(source, "include", None)
     return [r for r in remotes if is_included(r.name, include)]
-
-
-def is_included(name: str, include: str | list[str] | None) -> bool:
-    """Whether a file name passes a source's `include` globs (one glob or a list; none = all)."""
-    if not include:
-        return True
-    patterns = [include] if isinstance(include, str) else list(include)
-    return any(matches(name, p) for p in patterns)

@@ -73,7 +73,7 @@ def _split_of(root: PurePosixPath, splits: dict, default, wrappers: set[str]) ->
     keys = ["/".join(parts[i:]) for i in range(len(parts))] + list(reversed(parts))
     for key in keys:
         if key in splits:
-            return splits[key] is not None, splits[key]
+            return splits[key] is not None, splits[key] or None    # "": kept, no split
     if not parts:
         return True, default
     published = [part for i, part in enumerate(parts) if "/".join(parts[:i + 1]) not in wrappers]
@@ -101,6 +101,17 @@ def _class_depth(found: list[str]) -> int:
     return max(depths.items(), key=lambda item: (item[1], -item[0]))[0] if depths else 2
 
 
+def _under_parent(path: str, parent: str) -> tuple[str, str] | None:
+    """(root, class folder) of an image below the folder `parent` (a name or a path end): the class
+    is the folder right below the deepest such parent, however deep the image sits under it."""
+    parts = path.split("/")
+    wanted = parent.strip("/").split("/")
+    for end in range(len(parts) - 2, len(wanted) - 1, -1):
+        if parts[end - len(wanted):end] == wanted:
+            return "/".join(parts[:end]), parts[end]
+    return None
+
+
 def standardize(ctx: Context) -> Result:
     placed = _bring_into_images(ctx)
     splits, default_split = ctx.option("splits") or {}, ctx.option("split")
@@ -112,12 +123,21 @@ def standardize(ctx: Context) -> Result:
     split_of = functools.lru_cache(maxsize=None)(
         lambda root: _split_of(PurePosixPath(root), splits, default_split, placed.wrappers))
     source_of = functools.lru_cache(maxsize=None)(placed.source)
+    parent = ctx.option("class_parent")
     for path in found:
-        if path.count("/") + 1 != depth:
+        if parent:
+            placed_under = _under_parent(path, parent)
+            if placed_under is None:
+                skipped += 1   # not below the folder that holds the class folders
+                continue
+            root, cls = placed_under
+            folder = f"{root}/{cls}" if root else cls
+        elif path.count("/") + 1 != depth:
             skipped += 1   # not at the depth of the class folders (a stray file, a preview, ...)
             continue
-        folder, _ = path.rsplit("/", 1)
-        root, _, cls = folder.rpartition("/")
+        else:
+            folder, _ = path.rsplit("/", 1)
+            root, _, cls = folder.rpartition("/")
         keep, split = split_of(root)
         if not keep:
             continue
@@ -143,7 +163,8 @@ STANDARDIZER = Standardizer(
     name="folder-per-class",
     summary="class folders become `images/` entries with their class as `label` and their root folder as `split`",
     options={
-        "splits": Option("`{<root folder name or path>: <split>}`; a value of `null` leaves that root out",
+        "splits": Option("`{<root folder name or path>: <split>}`; a value of `null` leaves that root out, "
+                         "`\"\"` keeps it without a split (a folder that is not a split, e.g. an organ)",
                          default_text="each root folder's name is its split", kind="a mapping"),
         "split": Option("the split of images whose class folders are at the top (no root folder)", kind="a text"),
         "classes": Option("a list (the label order) or `{folder: label}` to rename",
@@ -152,6 +173,11 @@ STANDARDIZER = Standardizer(
                              kind="true or false"),
         "root": Option("the published folder that holds the class folders (documents the layout; class "
                        "folders are found by their depth, so it does not change the result)", kind="a text"),
+        "class_parent": Option("the folder (a name or a path end) whose sub-folders are the classes, when "
+                               "images sit in sub-folders of their class folder at different depths (e.g. "
+                               "`BM_cytomorphology_data/ART/0001-1000/ART_00001.jpg` next to "
+                               "`BM_cytomorphology_data/ABE/ABE_00001.jpg`); without it, class folders are "
+                               "found by the images' most common depth", kind="a text"),
         "archive_limits": ARCHIVE_LIMITS,
     },
     run=standardize,

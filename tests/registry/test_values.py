@@ -53,6 +53,10 @@ def test_control_characters_in_name_like_fields_are_refused(text, field):
 def test_names_and_paths_stay_inside_raw_everywhere():
     refused('sources:\n  - kind: s3\n    bucket: b\n    region: r\n    checksums_file: ../x.md5\n',
             "sources[0].checksums_file", "relative")
+    refused('sources:\n  - kind: s3\n    bucket: b\n    region: r\n    checksums_file: [a/x.md5, ../x.md5]\n',
+            "sources[0].checksums_file", "relative")
+    refused('sources:\n  - kind: s3\n    bucket: b\n    region: r\n    checksums_file: []\n',
+            "sources[0].checksums_file", "non-empty list")
     refused(GIRDER + "    regions: {dir: /tmp, rois: [{name: a, xmin: 0, ymin: 0, xmax: 1, ymax: 1}]}\n",
             "sources[0].regions", "dir", "relative")
     refused(GIRDER + "    regions: {rois: [{name: ../../x, xmin: 0, ymin: 0, xmax: 1, ymax: 1}]}\n",

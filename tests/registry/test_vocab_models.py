@@ -63,11 +63,19 @@ def test_gated_entries_need_instructions():
     Entry.model_validate({**BASE, "access": "registration", "instructions": "Register at ..."})
 
 
-def test_total_bytes_prefers_published_then_complete_source():
+def test_total_bytes_is_what_a_fetch_moves():
     files = [{"name": "a", "size": 10, "url": "http://h/a"}, {"name": "b", "size": 5, "url": "http://h/b"}]
     assert Entry.model_validate({**BASE, "sources": [{"kind": "http", "files": files}]}).total_bytes == 15
     assert Entry.model_validate({**BASE, "size": {"bytes": 99}}).total_bytes == 99
     assert Entry.model_validate(BASE).total_bytes is None
+    # only the files the source's `include` keeps count; an excluded file needs no size
+    record = [{"name": "keep.zip", "size": 7}, {"name": "other.zip"}, {"name": "also.zip", "size": 3}]
+    kept = {"kind": "zenodo", "record": "1", "files": record, "include": ["keep.zip", "also*"]}
+    assert Entry.model_validate({**BASE, "sources": [kept]}).total_bytes == 10
+    # the fetched files win over a published total, and an automatic source over a manual one
+    manual = {"kind": "manual", "files": [{"name": "keep.zip", "size": 1000}]}
+    entry = {**BASE, "size": {"bytes": 99}, "sources": [manual, kept]}
+    assert Entry.model_validate(entry).total_bytes == 10
 
 
 def test_license_restrictions():
