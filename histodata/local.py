@@ -228,7 +228,8 @@ def dataset_state(paths: DatasetPaths, record: DatasetRecord) -> str:
 
 
 def local_datasets(root: str | os.PathLike | None = None) -> list[dict]:
-    """One dict per dataset folder in the data root: id, state, size, samples, standardizer."""
+    """One dict per dataset folder in the data root: id, state, size, samples, standardizer,
+    partial (only part of it is standardized), raw_dropped (raw files removed on purpose)."""
     base = data_root(root)
     result = []
     for folder in sorted(base.iterdir()) if base.is_dir() else []:
@@ -244,6 +245,7 @@ def local_datasets(root: str | os.PathLike | None = None) -> list[dict]:
         standardized = record.standardized
         result.append({"id": folder.name, "state": dataset_state(paths, record), "bytes": folder_size(folder),
                        "samples": standardized.get("samples"), "standardizer": standardized.get("standardizer"),
+                       "partial": bool(standardized.get("partial")), "raw_dropped": len(record.dropped_files),
                        "path": str(folder)})
     return result
 

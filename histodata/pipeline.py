@@ -216,7 +216,7 @@ def standardize_part(job: Job, report: FetchReport) -> None:
     """Standardize the part on disk; files that are not enough for it (a subset without the
     standardizer's inputs) leave a note, not a failed fetch."""
     try:
-        refresh(job.entry, job.paths, quiet=job.quiet, partial=True)
+        refresh(job.entry, job.paths, quiet=job.quiet)     # partial: as the record's last fetch says
     except StandardizeError as err:
         report.standardize_note = f"skipped: the files on disk are not enough to standardize ({err})"
         log.info("Standardization %s.", report.standardize_note)

@@ -186,7 +186,8 @@ class TiffSlide:
                 top, left = ty * th, tx * tw
                 sy0, sy1 = max(y0, top), min(y1, top + th)
                 sx0, sx1 = max(x0, left), min(x1, left + tw)
-                region[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = tile[sy0 - top:sy1 - top, sx0 - left:sx1 - left]
+                region[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = \
+                    tile[sy0 - top:sy1 - top, sx0 - left:sx1 - left]
         return region
 
     def get_thumbnail(self, size: tuple[int, int]):

@@ -28,8 +28,10 @@ def list_datasets(args) -> int:
     for column in COLUMNS:
         table.add_column(column, justify="right" if column in ("size", "samples") else "left")
     for d in datasets:
-        table.add_row(d["id"], d["state"], human_size(d["bytes"]), str(d["samples"] or ""),
-                      d["standardizer"] or "")
+        notes = [note for note, shown in (("partial", d.get("partial")), ("raw removed", d.get("raw_dropped")))
+                 if shown]
+        state = ", ".join([d["state"], *notes])
+        table.add_row(d["id"], state, human_size(d["bytes"]), str(d["samples"] or ""), d["standardizer"] or "")
     stdout_console().print(table)
     return 0
 

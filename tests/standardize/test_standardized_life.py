@@ -24,7 +24,8 @@ CLASSES = ("ADI", "TUM")
 
 def http_file(path, name: str) -> dict:
     data = path.read_bytes()
-    return {"name": name, "url": f"{SERVED}/{name}", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return {"name": name, "url": f"{SERVED}/{name}", "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
 
 
 @pytest.fixture
@@ -53,7 +54,8 @@ def loose(tmp_path, nginx, extra_registry, monkeypatch, ihc_pixels):
             save_png(ihc_pixels[c * 64:c * 64 + 32, i * 32:(i + 1) * 32], nginx.root / name)
             files.append(http_file(nginx.root / name, name))
     monkeypatch.setenv("HISTODATA_MIRRORS", f"{SERVED}={nginx.url}")
-    extra_registry(entry_yaml("loose", {"kind": "http", "files": files}, standardize={"with": "folder-per-class"}))
+    extra_registry(entry_yaml("loose", {"kind": "http", "files": files},
+                              standardize={"with": "folder-per-class"}))
     return nginx
 
 
@@ -71,7 +73,9 @@ def test_a_files_subset_is_standardized_and_marked_partial(zipped):
     assert len(ds) == 6 and set(ds.manifest.split) == {"train"}
     assert ds.read_image(0).shape == (32, 32, 3)
     assert read_record(dataset_paths("tiles"))["standardized"]["partial"] is True
-    assert json.loads(run_cli("list", "--json").stdout)[0]["state"] == "ready"
+    listed = json.loads(run_cli("list", "--json").stdout)[0]
+    assert listed["state"] == "ready" and listed["partial"] is True
+    assert "ready, partial" in run_cli("list").stdout
 
     cli_json("fetch", "tiles")                       # the rest: standardized whole, no longer partial
     ds = histodata.load("tiles")
@@ -90,7 +94,8 @@ def test_verify_sees_a_damaged_layout_and_fetch_and_standardize_repair_it(zipped
     layout = json.loads(broken.stdout)["layout"]
     assert layout["status"] == "missing" and layout["missing_count"] == 8
     said = run_cli("verify", "tiles")
-    assert "8 file(s) the manifest names are gone" in said.stderr and "histodata standardize tiles" in said.stderr
+    assert "8 file(s) the manifest names are gone" in said.stderr
+    assert "histodata standardize tiles" in said.stderr
 
     requests = len(zipped.requests())
     cli_json("fetch", "tiles")                       # re-standardized from raw/, nothing downloaded
@@ -131,6 +136,7 @@ def test_rm_raw_only_keeps_hard_linked_images_and_verify_stays_meaningful(loose)
     verified = cli_json("verify", "loose")
     assert verified["ok"] and verified["counts"]["dropped"] == 4 and verified["counts"]["missing"] == 0
     assert "4 dropped on purpose" in run_cli("verify", "loose").stderr
+    assert json.loads(run_cli("list", "--json").stdout)[0]["raw_dropped"] == 4
 
     requests = len(loose.requests())
     again = run_cli("fetch", "loose")
