@@ -21,6 +21,7 @@ from .layout import DatasetPaths, dataset_paths
 from .local import folder_size
 from .record import DatasetRecord, dataset_lock
 from .registry.loader import canonical_id
+from .standardize import refingerprint
 from .standardize.base import walk_files
 from .standardize.outputs import check_outputs, manifest_files
 
@@ -88,6 +89,8 @@ def drop_raw(dataset_id: str, root=None) -> RawDropReport:
         if report.dropped:
             record.set_raw_dropped(sorted({*record.dropped_files, *(n for n in report.dropped
                                                                    if n in record.files)}))
+            record.set_standardized({**record.standardized,       # still up to date with what is left
+                                     "fingerprint": refingerprint(paths, record.standardized)})
             record.write(paths)
     return report
 

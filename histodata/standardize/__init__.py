@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -24,10 +25,11 @@ from .base import Context, manifest_frame, walk_files, write_manifest
 from .catalog import CATALOG, NAMES, get
 from .outputs import check_outputs, clear_outputs, output_summary
 
+log = logging.getLogger(__name__)
 STANDARDIZERS = NAMES   # the standardizer names, in catalog order
 STANDARDIZER_VERSION = 2   # bump when a standardizer's output changes, so datasets are redone
 __all__ = ["CATALOG", "STANDARDIZERS", "STANDARDIZER_VERSION", "StandardizeReport", "standardize_dataset",
-           "refresh", "check_outputs"]
+           "refresh", "check_outputs", "refingerprint"]
 
 
 @dataclass
@@ -71,6 +73,12 @@ def _counts(frame) -> tuple[dict, dict]:
     splits = {str(k): int(v) for k, v in frame["split"].fillna("(none)").value_counts().sort_index().items()}
     labels = {str(k): int(v) for k, v in frame["label"].dropna().value_counts().sort_index().items()}
     return splits, labels
+
+
+def refingerprint(paths: DatasetPaths, part: dict) -> str:
+    """The fingerprint of the raw files now, for the standardizer and options `part` recorded
+    (after raw files were removed on purpose, the standardized copy still counts as up to date)."""
+    return _fingerprint(part.get("standardizer"), dict(part.get("options") or {}), paths)
 
 
 def works_on_part(entry: Any) -> bool:
@@ -135,8 +143,14 @@ def refresh(entry: Any, paths: DatasetPaths, quiet: bool | None = None, partial:
     everything is up to date. Refuses to redo a copy whose raw files were dropped (`rm --raw-only`)."""
     record = DatasetRecord.read(paths)
     damaged = check_outputs(paths, record).status in ("missing", "changed")
-    if not force and not damaged and (record.dropped_files or is_up_to_date(entry, paths)):
+    if not force and not damaged and is_up_to_date(entry, paths):
         return None          # nothing to write: no lock (a read-only copy stays usable)
+    if not force and not damaged and record.dropped_files:
+        log.warning("%s: its raw files changed since some were removed on purpose (rm --raw-only); the "
+                    "standardized copy is kept as it was. To standardize again, download them with "
+                    "`histodata fetch %s --files '*'` and run `histodata standardize %s`.", paths.id, paths.id,
+                    paths.id)
+        return None
     if record.dropped_files:
         raise StandardizeError(
             f"the standardized copy of {paths.id} cannot be made again: its raw files were removed "

@@ -140,7 +140,8 @@ def test_rm_raw_only_keeps_hard_linked_images_and_verify_stays_meaningful(loose)
 
     requests = len(loose.requests())
     again = run_cli("fetch", "loose")
-    assert again.returncode == 0 and "removed on purpose" in again.stderr
+    assert again.returncode == 0 and "removed on purpose" in again.stderr and "warning" not in again.stderr
+    assert run_cli("standardize", "loose").stderr.startswith("loose: the standardized copy is up to date")
     assert len(loose.requests()) == requests                              # not downloaded again
 
     shutil.rmtree(paths.images)                       # now the only copy is gone: say how to get it back
@@ -177,3 +178,10 @@ def test_load_download_fetches_when_absent(zipped):
     assert len(ds) == 8 and not ds.partial
     requests = len(zipped.requests())
     assert len(histodata.load("tiles", download=True)) == 8 and len(zipped.requests()) == requests
+
+
+def test_new_files_after_the_raw_copy_was_removed_say_they_are_not_standardized(zipped):
+    cli_json("fetch", "tiles", "--files", "train.zip", "--no-keep-raw")
+    more = run_cli("fetch", "tiles", "--files", "val.zip")
+    assert more.returncode == 0 and "the standardized copy is kept as it was" in more.stderr
+    assert "--files '*'" in more.stderr and len(histodata.load("tiles")) == 6    # the copy is not lost
