@@ -1,6 +1,7 @@
 """Datasets on disk: `histodata.load(id)` and `histodata list --local` / `histodata status`."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from functools import cached_property
@@ -11,16 +12,22 @@ from .constants import data_root
 from .errors import HistodataError, StandardizeError
 from .hf import to_hf
 from .layout import PARTIAL_DIR, DatasetPaths, dataset_paths
+from .pipeline import fetch as fetch_dataset
 from .record import DatasetRecord
 from .registry.loader import canonical_id, load_registry, unknown_id
 from .standardize.optional import require
+from .wsi import is_whole_slide, open_slide
 
 ARRAY_SUFFIXES = (".h5", ".hdf5", ".npy")
 
 
 class Dataset:
     """A standardized local dataset: `.root` (its folder), `.manifest` (pandas DataFrame, one row
-    per sample), `.classes` (label names in index order), `.class_map` and `.info` (the record)."""
+    per sample), `.classes` (label names in index order), `.class_map`, `.info` (the record) and
+    `.partial` (True when only part of the dataset was fetched: the manifest lists that part).
+
+    Whole-slide rows are read lazily: `slide(row)` (an OpenSlide object or a `TiffSlide`),
+    `read_region(row, location, level, size)` and `thumbnail(row, size)`; `read_image` refuses them."""
 
     def __init__(self, paths: DatasetPaths, record: dict):
         self.paths = paths
@@ -29,7 +36,14 @@ class Dataset:
         self.id = paths.id
 
     def __repr__(self) -> str:
-        return f"<histodata.Dataset {self.id!r} at {self.root} ({self.info['standardized'].get('samples')} samples)>"
+        part = ", partial" if self.partial else ""
+        return (f"<histodata.Dataset {self.id!r} at {self.root} "
+                f"({self.info['standardized'].get('samples')} samples{part})>")
+
+    @property
+    def partial(self) -> bool:
+        """Only part of the dataset is on disk (a `--files`/`--where` fetch): the manifest lists it."""
+        return bool(self.info.get("standardized", {}).get("partial"))
 
     def __len__(self) -> int:
         return len(self.manifest)
@@ -56,14 +70,48 @@ class Dataset:
         """The absolute path of a manifest path (they are relative to the dataset folder)."""
         return self.root / relative
 
+    def _row(self, row: int | Any):
+        return self.manifest.iloc[row] if isinstance(row, int) else row
+
     def read_image(self, row: int | Any):
-        """The image of a sample as a numpy array (H, W, C), from its file or its array row."""
-        row = self.manifest.iloc[row] if isinstance(row, int) else row
-        return read_array(self.path(row["image"]), row.get("image_key"), row.get("index"), rgb=True)
+        """The image of a sample as a numpy array (H, W, C), from its file or its array row.
+        A whole-slide image is refused (level 0 of a slide can need tens of GB): use `slide`,
+        `read_region` or `thumbnail`."""
+        row = self._row(row)
+        path = self.path(row["image"])
+        if _missing(row.get("index")) and is_whole_slide(path):
+            raise StandardizeError(
+                f"{row['image']} is a whole-slide image; read_image would decode level 0 whole (often "
+                "tens of GB).", "Read it lazily: `ds.slide(row)` (an OpenSlide or tifffile-backed reader), "
+                "`ds.read_region(row, location, level, size)` or `ds.thumbnail(row, size)`.")
+        return read_array(path, row.get("image_key"), row.get("index"), rgb=True)
+
+    def slide(self, row: int | Any, backend: str = "auto"):
+        """The whole-slide image of a row, opened lazily: an `openslide.OpenSlide` when OpenSlide is
+        installed and reads it (SVS, NDPI, MIRAX, TIFF, DICOM series with OpenSlide 4), else a
+        tifffile-backed `histodata.wsi.TiffSlide` for TIFFs (`backend="tifffile"` forces it). Both
+        have `dimensions`, `level_count`, `level_dimensions`, `read_region`, `get_thumbnail`, `close`."""
+        return open_slide(self.path(self._row(row)["image"]), backend)
+
+    def read_region(self, row: int | Any, location: tuple[int, int], level: int, size: tuple[int, int],
+                    backend: str = "auto"):
+        """A region of a slide as a uint8 RGB array (H, W, 3): `location` is its top-left corner in
+        level-0 pixels, `size` (width, height) in pixels of `level` (OpenSlide's convention)."""
+        import numpy as np  # heavy: imported on first use
+
+        with _closing(self.slide(row, backend)) as slide:
+            return np.asarray(slide.read_region(tuple(location), level, tuple(size)).convert("RGB"))
+
+    def thumbnail(self, row: int | Any, size: tuple[int, int] = (512, 512), backend: str = "auto"):
+        """A slide's thumbnail fitting in `size` (width, height) as a uint8 RGB array."""
+        import numpy as np  # heavy: imported on first use
+
+        with _closing(self.slide(row, backend)) as slide:
+            return np.asarray(slide.get_thumbnail(tuple(size)).convert("RGB"))
 
     def read_mask(self, row: int | Any):
         """The mask of a sample as a numpy array, or None when it has none."""
-        row = self.manifest.iloc[row] if isinstance(row, int) else row
+        row = self._row(row)
         if _missing(row.get("mask")):
             return None
         return read_array(self.path(row["mask"]), row.get("mask_key"), row.get("index"), rgb=False)
@@ -73,6 +121,14 @@ class Dataset:
         there are no splits): images and masks as `Image` features pointing at the files (no bytes
         copied), labels as a `ClassLabel` over `classes`. Needs the `hf` extra (see `histodata.hf`)."""
         return to_hf(self)
+
+
+@contextlib.contextmanager
+def _closing(slide):
+    try:
+        yield slide
+    finally:
+        slide.close()
 
 
 def _missing(value) -> bool:
@@ -121,20 +177,20 @@ def too_many_pixels(path: Path, err: Exception, limit: int | None) -> Standardiz
                             "`PIL.Image.MAX_IMAGE_PIXELS = None` (or a larger number).")
 
 
-def load(dataset_id: str, root: str | os.PathLike | None = None) -> Dataset:
-    """The standardized local dataset `dataset_id` (run `histodata fetch ID` first).
+def load(dataset_id: str, root: str | os.PathLike | None = None, download: bool = False) -> Dataset:
+    """The standardized local dataset `dataset_id`; with `download=True` it is fetched first when
+    it is not standardized on disk (as `histodata fetch ID`), else run `histodata fetch ID` first.
+    A dataset fetched in part (`--files`, `--where`) loads as that part (`.partial` is True).
 
-    Whole-slide datasets (the `slides` standardizer: TCGA, CPTAC, ...) list one slide per manifest
-    row; `image` is a slide file (`.svs`, ...) or a folder of DICOM instances (one series),
-    relative to `dataset.root`, and the source's metadata (`project`, `case`, `patient_id`, ...)
-    are columns. Open a slide with OpenSlide (`pip install "histodata-pathology[slides]"`; OpenSlide 4 also
-    reads DICOM WSI, given any `.dcm` file of the series' folder):
+    Whole-slide datasets (the `slides` standardizer: TCGA, CPTAC, ...; CAMELYON, HEROHE) list one
+    slide per manifest row; `image` is a slide file (`.svs`, ...) or a folder of DICOM instances
+    (one series), relative to `dataset.root`, and the source's metadata (`project`, `case`,
+    `patient_id`, ...) are columns. Slides are read lazily, never whole:
 
-        import openslide
         ds = histodata.load("tcga")
-        row = ds.manifest.iloc[0]
-        path = ds.root / row.image
-        slide = openslide.OpenSlide(next(path.glob("*.dcm")) if path.is_dir() else path)
+        slide = ds.slide(0)                                   # OpenSlide, or tifffile for TIFFs
+        tile = ds.read_region(0, (10_000, 20_000), 0, (512, 512))   # uint8 RGB array
+        small = ds.thumbnail(0, (1024, 1024))
     """
     if not dataset_paths(dataset_id, root).base.is_dir():      # a local folder of this name wins
         dataset_id = canonical_id(dataset_id)
@@ -142,16 +198,19 @@ def load(dataset_id: str, root: str | os.PathLike | None = None) -> Dataset:
     record = DatasetRecord.read(paths)
     if not paths.base.is_dir() and dataset_id not in load_registry():
         raise unknown_id(dataset_id, load_registry().ids())
+    if download and (not record.standardized or not paths.manifest.exists()):
+        fetch_dataset(dataset_id, root=root)
+        record = DatasetRecord.read(paths)
     if not record.standardized or not paths.manifest.exists():
         state = "has raw files but is not standardized" if paths.raw.is_dir() else "is not on disk"
         raise StandardizeError(f"dataset {dataset_id!r} {state} (looked in {paths.base}).",
                                f"Run `histodata fetch {dataset_id}`"
-                               + (f" --root {root}" if root else "") + " first.")
+                               + (f" --root {root}" if root else "") + " first (or `load(..., download=True)`).")
     return Dataset(paths, record.to_dict())
 
 
 # ----------------------------------------------------------------------------- list / status
-def _folder_size(folder: Path) -> int:
+def folder_size(folder: Path) -> int:
     """Bytes on disk below `folder`, hard links counted once."""
     seen, total = set(), 0
     for dirpath, _, files in os.walk(folder):
@@ -177,7 +236,8 @@ def dataset_state(paths: DatasetPaths, record: DatasetRecord) -> str:
 
 
 def local_datasets(root: str | os.PathLike | None = None) -> list[dict]:
-    """One dict per dataset folder in the data root: id, state, size, samples, standardizer."""
+    """One dict per dataset folder in the data root: id, state, size, samples, standardizer,
+    partial (only part of it is standardized), raw_dropped (raw files removed on purpose)."""
     base = data_root(root)
     result = []
     for folder in sorted(base.iterdir()) if base.is_dir() else []:
@@ -191,8 +251,9 @@ def local_datasets(root: str | os.PathLike | None = None) -> list[dict]:
         except ValueError:
             record = DatasetRecord()
         standardized = record.standardized
-        result.append({"id": folder.name, "state": dataset_state(paths, record), "bytes": _folder_size(folder),
+        result.append({"id": folder.name, "state": dataset_state(paths, record), "bytes": folder_size(folder),
                        "samples": standardized.get("samples"), "standardizer": standardized.get("standardizer"),
+                       "partial": bool(standardized.get("partial")), "raw_dropped": len(record.dropped_files),
                        "path": str(folder)})
     return result
 

@@ -20,7 +20,8 @@ from .adopt import adopt, incomplete_adoption
 from .console import human_size
 from .constants import offline
 from .croissant import write_croissant
-from .errors import AccessError, BatchError, CredentialsError, DownloadError, HistodataError, failure_summary
+from .errors import (AccessError, BatchError, CredentialsError, DownloadError, HistodataError, StandardizeError,
+                     failure_summary)
 from .http import new_session
 from .layout import DatasetPaths, dataset_paths
 from .record import DatasetRecord, FetchState, FileRecord, dataset_lock, now_iso, save_fetch
@@ -32,7 +33,7 @@ from .sources import kind_module
 from .sources.dispatch import download_remotes
 from .sources.resolve import access_error, candidate_sources, list_source, pinned_listing
 from .sources.select import check_fields, parse_where, selected
-from .standardize import is_up_to_date, standardize_dataset, works_on_part
+from .standardize import refresh, works_on_part
 from .state import complete_on_disk, is_present, reuse_unrecorded_files
 from .transfer.progress import listing_status
 
@@ -77,6 +78,8 @@ def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=N
     check_fields(entry, job.where, [s for _, s in candidates])
     if dry_run:
         return fetch_from_sources(job, candidates, dry_run=True)
+    if not job.patterns and not job.where and DatasetRecord.read(job.paths).dropped_files:
+        return report_dropped(job)
     sources = entry_to_dict(entry).get("sources")      # (a --where selection needs the listing)
     present = None if job.where else complete_on_disk(DatasetRecord.read(job.paths), sources, job.paths,
                                                       job.patterns)
@@ -179,6 +182,20 @@ def report_complete(job: Job, names: list[str]) -> FetchReport:
     return report
 
 
+def report_dropped(job: Job) -> FetchReport:
+    """A fetch after `rm --raw-only`: the raw files are gone on purpose, not missing; the
+    standardized copy is checked (and a damaged one says how to get the raw files back)."""
+    record = DatasetRecord.read(job.paths)
+    report = FetchReport(job.entry.id, str(job.paths.raw), already_complete=True, complete=True)
+    log.info("%s: its raw files were removed on purpose (%d file(s), %s); the standardized copy is what is "
+             "kept. To download them again: `histodata fetch %s --files '*'`.", job.entry.id,
+             len(record.dropped_files), record.raw_dropped.get("time"), job.entry.id)
+    if job.standardize and job.entry.standardize is not None:    # a damaged copy: say how to get raw back
+        refresh(job.entry, job.paths, quiet=job.quiet, partial=bool(record.standardized.get("partial")))
+        report.standardized = True
+    return report
+
+
 def say_unverified(report: FetchReport) -> None:
     names = report.unverified
     if names:
@@ -188,22 +205,44 @@ def say_unverified(report: FetchReport) -> None:
 
 
 def finish(job: Job, report: FetchReport) -> None:
-    """Standardize after a complete fetch, when the entry says how and the caller wants it
-    (the standardizer itself skips work already done)."""
+    """Standardize after a complete fetch (or a partial one, for standardizers whose samples are
+    independent), when the entry says how and the caller wants it; a damaged standardized copy
+    is made again (`standardize.refresh` skips work already done)."""
     if not job.standardize or job.entry.standardize is None:
         return
     if not report.complete and not works_on_part(job.entry):
         report.standardize_note = "skipped: " + incomplete_reason(job, report)
         log.info("Standardization %s.", report.standardize_note)
         return
-    if not is_up_to_date(job.entry, job.paths):     # nothing to write: no lock (a read-only copy)
-        with dataset_lock(job.paths):   # images/, the manifest and the record: one process at a time
-            standardize_dataset(job.entry, job.paths, quiet=job.quiet)
-            write_croissant(entry_to_dict(job.entry), job.paths)
-    elif not job.paths.croissant.exists() and os.access(job.paths.base, os.W_OK):   # standardized before
-        with dataset_lock(job.paths):
-            write_croissant(entry_to_dict(job.entry), job.paths)
-    report.standardized = True
+    if report.complete:
+        refresh(job.entry, job.paths, quiet=job.quiet, partial=False)
+    else:
+        standardize_part(job, report)
+    report.standardized = report.standardize_note is None
+    if report.standardized:
+        describe(job)
+
+
+def describe(job: Job) -> None:
+    """The Croissant description next to the manifest, (re)written when the manifest is newer or it is
+    missing (a dataset standardized before histodata wrote one); a read-only copy is left as it is."""
+    paths = job.paths
+    if not paths.manifest.exists() or not os.access(paths.base, os.W_OK):
+        return
+    if paths.croissant.exists() and paths.croissant.stat().st_mtime >= paths.manifest.stat().st_mtime:
+        return
+    with dataset_lock(paths):
+        write_croissant(entry_to_dict(job.entry), paths)
+
+
+def standardize_part(job: Job, report: FetchReport) -> None:
+    """Standardize the part on disk; files that are not enough for it (a subset without the
+    standardizer's inputs) leave a note, not a failed fetch."""
+    try:
+        refresh(job.entry, job.paths, quiet=job.quiet)     # partial: as the record's last fetch says
+    except StandardizeError as err:
+        report.standardize_note = f"skipped: the files on disk are not enough to standardize ({err})"
+        log.info("Standardization %s.", report.standardize_note)
 
 
 def incomplete_reason(job: Job, report: FetchReport) -> str:

@@ -115,6 +115,7 @@ class DatasetRecord:
     fetch: FetchState | None = None
     standardized: dict = field(default_factory=dict)
     damaged: set[str] = field(default_factory=set)              # files `verify` found changed
+    raw_dropped: dict = field(default_factory=dict)             # `rm --raw-only`: time, files, bytes
     read_as: dict = field(default_factory=dict, repr=False)     # the document as it was read
     changed: set[str] = field(default_factory=set, repr=False)  # parts and file names set since
 
@@ -132,7 +133,8 @@ class DatasetRecord:
                        files={str(name): FileRecord.from_dict(info) for name, info in files.items()},
                        fetch=FetchState.from_dict(fetch) if fetch else None,
                        standardized=dict(data.get("standardized") or {}),
-                       damaged=set(data.get("damaged") or []), read_as=data)
+                       damaged=set(data.get("damaged") or []),
+                       raw_dropped=dict(data.get("raw_dropped") or {}), read_as=data)
         except (ValueError, TypeError, AttributeError) as err:
             set_aside(paths, err)
             return cls()
@@ -152,6 +154,10 @@ class DatasetRecord:
             document.pop("damaged", None)
             if self.damaged:
                 document["damaged"] = sorted(self.damaged)
+        if "raw_dropped" in self.changed:
+            document.pop("raw_dropped", None)
+            if self.raw_dropped.get("files"):
+                document["raw_dropped"] = self.raw_dropped
         return document
 
     def write(self, paths: DatasetPaths) -> None:
@@ -175,6 +181,8 @@ class DatasetRecord:
         self.changed |= {"entry", "fetch", *new_files}
         if self.damaged & set(new_files):
             self.set_damaged(self.damaged - set(new_files))
+        if set(self.dropped_files) & set(new_files):     # raw files downloaded again
+            self.set_raw_dropped([n for n in self.dropped_files if n not in new_files])
 
     def set_damaged(self, names: set[str]) -> None:
         """The recorded files whose bytes no longer match (found by `verify`): a fetch replaces them."""
@@ -184,6 +192,17 @@ class DatasetRecord:
     def intact_files(self) -> dict[str, FileRecord]:
         """The recorded files not found damaged since."""
         return {name: info for name, info in self.files.items() if name not in self.damaged}
+
+    @property
+    def dropped_files(self) -> list[str]:
+        """The raw files `rm --raw-only` (or `fetch --no-keep-raw`) removed on purpose."""
+        return list(self.raw_dropped.get("files") or [])
+
+    def set_raw_dropped(self, names: list[str]) -> None:
+        """Record the raw files removed on purpose (their verified record stays in `files`)."""
+        size = sum(self.files[n].size or 0 for n in names if n in self.files)
+        self.raw_dropped = {"time": now_iso(), "files": sorted(names), "bytes": size} if names else {}
+        self.changed.add("raw_dropped")
 
     def set_standardized(self, part: dict) -> None:
         """The standardizer's part (replaced whole)."""

@@ -92,7 +92,7 @@ class FetchReport:
 @dataclass
 class VerifyOutcome:
     name: str
-    status: str                 # "ok", "missing" or "changed"
+    status: str                 # "ok", "missing", "changed" or "dropped" (removed on purpose: rm --raw-only)
     size: int | None = None
     detail: str = ""
     unverified: bool = False    # never checked against a published checksum (only against itself)
@@ -103,15 +103,22 @@ class VerifyReport:
     dataset: str
     raw_dir: str
     files: list[VerifyOutcome] = field(default_factory=list)
+    # the standardized copy (standardize/outputs.py LayoutCheck.as_dict()): status ok, missing,
+    # changed or absent (never standardized), with a detail
+    layout: dict = field(default_factory=dict)
+
+    @property
+    def layout_ok(self) -> bool:
+        return self.layout.get("status", "absent") in ("ok", "absent")
 
     @property
     def ok(self) -> bool:
-        return all(f.status == "ok" for f in self.files)
+        return all(f.status in ("ok", "dropped") for f in self.files) and self.layout_ok
 
     def count(self, status: str) -> int:
         return sum(f.status == status for f in self.files)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "ok": self.ok,
-                "counts": {s: self.count(s) for s in ("ok", "missing", "changed")},
+                "counts": {s: self.count(s) for s in ("ok", "missing", "changed", "dropped")},
                 "unverified": [f.name for f in self.files if f.unverified]}

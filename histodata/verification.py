@@ -1,7 +1,9 @@
-"""`verify`: re-hash a dataset's raw files offline, against the registry and the record.
+"""`verify`: re-hash a dataset's raw files offline, against the registry and the record, and
+check its standardized copy (every file the manifest names is there, with the size it had).
 
 Every file the dataset should have is checked: those recorded by fetches, those the source listed
-when it was fetched, and those the registry lists (a listed file that is absent is `missing`).
+when it was fetched, and those the registry lists (a listed file that is absent is `missing`; one
+removed on purpose with `rm --raw-only` is `dropped`, which is not a problem).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from .registry.loader import canonical_id, load_registry
 from .reports import VerifyOutcome, VerifyReport
 from .sources.manual import expected_specs
 from .sources.resolve import is_included, select
+from .standardize.outputs import check_outputs
 from .transfer.hashing import check_file
 from .transfer.progress import TransferDisplay
 
@@ -37,15 +40,21 @@ def verify(dataset_id: str, root=None, quiet: bool | None = None,
     pinned = registry_checksums(entry, record)
     names = select(sorted(expected_names(entry, record)), files)
     report = VerifyReport(dataset_id, str(paths.raw))
-    total = sum(info.size for name, info in record.files.items() if name in names)
+    dropped = set(record.dropped_files)
+    total = sum(info.size for name, info in record.files.items() if name in names and name not in dropped)
     with TransferDisplay(quiet, files=len(names), total_bytes=total) as display:
         for name in names:
             info = record.files.get(name)
             handle = display.start_file(name, info.size if info else None)
             pins = pins_of(pinned, name, info)
-            report.files.append(verify_file(paths, name, info, pins,
-                                            progress=lambda n, h=handle: display.advance(h, n)))
+            if name in dropped and not paths.raw_file(name).is_file():
+                report.files.append(VerifyOutcome(name, "dropped", info.size if info else None,
+                                                  f"removed on purpose on {record.raw_dropped.get('time')}"))
+            else:
+                report.files.append(verify_file(paths, name, info, pins,
+                                                progress=lambda n, h=handle: display.advance(h, n)))
             display.finish_file(handle)
+    report.layout = check_outputs(paths, record).as_dict()
     remember_damage(paths, record, report)
     return report
 

@@ -13,6 +13,7 @@ from emulators.dataverse import DataverseEmulator
 from emulators.entries import entry_yaml
 from emulators.figshare import FigshareEmulator
 from emulators.mendeley import MendeleyEmulator
+import histodata
 from histodata.layout import dataset_paths, read_record
 from servers.ftp import FTPServer
 from servers.nginx import nginx  # noqa: F401 - the fixture
@@ -57,15 +58,23 @@ def test_figshare_article_with_paging_folders_and_standardization(fig, extra_reg
     assert not fig.www.requests                                  # WAF-guarded host never asked
 
 
-def test_subset_skips_standardization_and_no_standardize_skips_it(fig, extra_registry):
-    article = fig.add_article({"train/tumor/a.png": png("red"), "train/normal/b.png": png("blue")})
-    extra_registry(entry_yaml("fig-small", {"kind": "figshare", "article": article.id},
+def test_a_subset_is_standardized_when_samples_are_independent_and_no_standardize_skips_it(
+        fig, extra_registry):
+    files = {"train/tumor/a.png": png("red"), "train/normal/b.png": png("blue")}
+    extra_registry(entry_yaml("fig-small", {"kind": "figshare", "article": fig.add_article(files).id},
                               standardize={"with": "folder-per-class"}))
     subset = fetch_json("fig-small", "--files", "train/tumor/*")
+    assert subset["standardized"] and not subset["complete"]         # tiles: each one stands alone
+    ds = histodata.load("fig-small")
+    assert ds.partial and ds.manifest.label.tolist() == ["tumor"]
+
+    extra_registry(entry_yaml("fig-arrays", {"kind": "figshare", "article": fig.add_article(files).id},
+                              standardize={"with": "pcam"}))
+    subset = fetch_json("fig-arrays", "--files", "train/tumor/*")     # arrays wait for every file
     assert not subset["standardized"] and "only part" in subset["standardize_note"]
-    whole = fetch_json("fig-small", "--no-standardize")
+    whole = fetch_json("fig-arrays", "--no-standardize")
     assert whole["complete"] and not whole["standardized"]
-    assert not dataset_paths("fig-small").manifest.exists()
+    assert not dataset_paths("fig-arrays").manifest.exists()
 
 
 def test_figshare_collection_and_link_only_files(fig, extra_registry):

@@ -7,7 +7,7 @@ import pytest
 
 import histodata
 from helpers import run_cli
-from histodata.errors import StandardizeError, UnknownDatasetError
+from histodata.errors import HistodataError, StandardizeError, UnknownDatasetError
 from histodata.layout import dataset_paths, write_record
 from histodata.standardize import standardize_dataset
 
@@ -90,7 +90,12 @@ def test_torch_adapter_reads_rows_without_needing_torch_for_numpy(tmp_path):
     assert len(data) == 2
     image, target = data[1]
     assert image.shape == (8, 8, 3) and image[0, 0, 0] == 200 and target == 1
-    assert len(ManifestDataset("tiles", split="test", as_tensor=False)) == 0
+    with pytest.raises(HistodataError, match=r"no split 'test'; its splits: train"):
+        ManifestDataset("tiles", split="test", as_tensor=False)     # not 0 silent items
+    seen = []
+    shaped = ManifestDataset("tiles", split="train", as_tensor=False,
+                             transform=lambda image: seen.append((image.dtype, image.shape)) or "done")
+    assert shaped[0][0] == "done" and seen == [(np.uint8, (8, 8, 3))]   # the documented transform input
 
 
 def test_an_image_claiming_a_huge_size_is_a_clear_error(tmp_path):

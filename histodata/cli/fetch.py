@@ -7,8 +7,10 @@ from ..console import emit_json, human_size, stdout_console
 from ..errors import IncompleteError
 from ..pipeline import fetch as fetch_dataset
 from ..redact import redact
+from ..removal import drop_raw
 from ..reports import FetchReport, VerifyReport
 from ..verification import verify as verify_dataset
+from .local import dropped_line
 
 PLAN_ROWS = 200     # a grouped dry run lists its files only up to this many (all in --json)
 
@@ -17,19 +19,24 @@ def fetch(args) -> int:
     """A dry-run table on stdout, else a summary on stderr; --json a report (also when incomplete)."""
     try:
         report = fetch_dataset(args.id, root=args.root, files=args.files, from_dir=args.from_dir,
-                               dry_run=args.dry_run, workers=args.workers, quiet=True if args.quiet else None,
+                               dry_run=args.dry_run, workers=args.workers,
+                               quiet=True if args.quiet or args.json else None,
                                source=args.source, standardize=not args.no_standardize, where=args.where)
     except IncompleteError as err:
         if args.json and err.report is not None:
             emit_json(err.report.to_dict())
             err.json_reported = True
         raise
+    dropped = drop_raw(report.dataset, args.root) if args.no_keep_raw and not report.dry_run else None
     if args.json:
-        emit_json(report.to_dict())
-    elif report.dry_run:
+        emit_json({**report.to_dict(), **({"raw_dropped": dropped.to_dict()} if dropped else {})})
+        return 0
+    if report.dry_run:
         print_plan(report)
     elif not report.already_complete:
         say(summary(report))
+    if dropped is not None:
+        say(dropped_line(dropped))
     return 0
 
 
@@ -89,10 +96,23 @@ def verify(args) -> int:
         emit_json(report.to_dict())
         return 0 if report.ok else 1
     for f in report.files:
-        if f.status != "ok":
+        if f.status not in ("ok", "dropped"):
             say(f"{f.status}: {f.name}" + (f" ({f.detail})" if f.detail else ""))
     say_verify_summary(report)
     return 0 if report.ok else 1
+
+
+def layout_line(report: VerifyReport) -> str:
+    """What verify found of the standardized copy, in one sentence."""
+    layout = report.layout
+    status = layout.get("status", "absent")
+    if status == "absent":
+        return " Not standardized."
+    part = " (a partial dataset: only the part fetched)" if layout.get("partial") else ""
+    if status == "ok":
+        return f" Standardized copy{part}: {layout.get('files', 0)} file(s) in place."
+    return (f" Standardized copy{part}: {status}, {layout.get('detail')}. Run `histodata fetch "
+            f"{report.dataset}` or `histodata standardize {report.dataset}` to make it again.")
 
 
 def say_verify_summary(report: VerifyReport) -> None:
@@ -100,9 +120,13 @@ def say_verify_summary(report: VerifyReport) -> None:
     if unverified:
         say(f"{len(unverified)} file(s) are unverified: no published checksum, only checked against the "
             f"sha256 recorded when they were fetched (e.g. {unverified[0]}).")
+    dropped = report.count("dropped")
+    raw_ok = all(f.status in ("ok", "dropped") for f in report.files)
     say(f"{report.dataset}: {report.count('ok')} ok, {report.count('missing')} missing, "
-        f"{report.count('changed')} changed."
-        + ("" if report.ok else f" Run `histodata fetch {report.dataset}` to repair."))
+        f"{report.count('changed')} changed"
+        + (f", {dropped} dropped on purpose (rm --raw-only)" if dropped else "") + "."
+        + ("" if raw_ok else f" Run `histodata fetch {report.dataset}` to repair.")
+        + layout_line(report))
 
 
 def say(message: str) -> None:

@@ -111,6 +111,9 @@ def add_data_commands(sub) -> None:
     p.add_argument("--workers", type=positive_int, help="parallel downloads (default 4)")
     p.add_argument("--source", type=positive_int, metavar="N", help="use only the entry's N-th source (1-based)")
     p.add_argument("--no-standardize", action="store_true", help="stop after the verified raw files")
+    p.add_argument("--no-keep-raw", action="store_true",
+                   help="after standardizing, remove the raw files the standardized copy does not need "
+                        "(as `histodata rm ID --raw-only`)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(handler="fetch:fetch")
@@ -125,6 +128,27 @@ def add_data_commands(sub) -> None:
                    help="only files whose path matches this glob (repeatable), e.g. after `fetch --files`")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler="fetch:verify")
+
+    p = sub.add_parser("standardize", help="make the standardized copy again from the raw files",
+                       description="Standardize a fetched dataset: redo what changed or is damaged, or "
+                                   "everything with --force (images/, masks/, annotations/, extracted/ and "
+                                   "the manifest are made again from raw/).")
+    p.add_argument("id")
+    p.add_argument("--root", help="data root")
+    p.add_argument("--force", action="store_true", help="redo it even when it is up to date")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.set_defaults(handler="local:standardize")
+
+    p = sub.add_parser("rm", help="remove a dataset from disk, or only its raw files",
+                       description="Remove a dataset's folder. With --raw-only, remove only the raw files "
+                                   "its standardized copy does not need (that copy must be intact; files it "
+                                   "uses in place stay); `verify` then reports them as dropped.")
+    p.add_argument("id")
+    p.add_argument("--root", help="data root")
+    p.add_argument("--raw-only", action="store_true", help="keep the standardized copy, reclaim the raw files")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.set_defaults(handler="local:remove")
 
     p = sub.add_parser("download", help="download one URL with verification and resume")
     p.add_argument("url")

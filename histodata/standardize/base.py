@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .. import archives, temporaries
-from ..console import stderr_console
 from ..errors import StandardizeError
 from ..layout import DatasetPaths
 from ..record import DatasetRecord
+from ..transfer.progress import track_items
 from .spec import Standardizer
 
 MANIFEST_COLUMNS = ["sample_id", "split", "image", "label", "mask", "annotation", "slide_id", "patient_id",
@@ -158,16 +157,11 @@ class Context:
         return dest
 
     # ------------------------------------------------------------------ progress
-    def track(self, items: Iterable, total: int | None, description: str) -> Iterator:
-        """Iterate with a progress bar on standard error (only on a terminal, never when quiet)."""
-        quiet = self.quiet if self.quiet is not None else not sys.stderr.isatty()
-        if quiet or (total is not None and total < 50):
-            yield from items
-            return
-        from rich.progress import track  # heavy: imported on first use
-
-        yield from track(items, total=total, description=description, transient=True,
-                         console=stderr_console())
+    def track(self, items: Iterable, total: int | None, description: str, unit: str = "files") -> Iterator:
+        """Iterate with the download display's count, rate and ETA on standard error (only on a
+        terminal, never when quiet)."""
+        quiet = True if total is not None and total < 50 else self.quiet
+        return track_items(items, total, f"{self.paths.id}: {description}", quiet, unit)
 
 
 def _stem_path(raw_name: str) -> str:

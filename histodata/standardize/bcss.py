@@ -81,4 +81,5 @@ STANDARDIZER = Standardizer(
         **INPUT_OPTIONS,
     },
     run=standardize,
+    partial=True,   # works on a partial fetch: each ROI and its mask are a sample of their own
 )

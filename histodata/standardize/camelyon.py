@@ -122,4 +122,5 @@ STANDARDIZER = Standardizer(
         **INPUT_OPTIONS,
     },
     run=standardize,
+    partial=True,   # works on a partial fetch: each slide is a sample of its own, with its annotation
 )

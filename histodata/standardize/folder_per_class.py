@@ -181,4 +181,5 @@ STANDARDIZER = Standardizer(
         "archive_limits": ARCHIVE_LIMITS,
     },
     run=standardize,
+    partial=True,   # works on a partial fetch: each image is a sample of its own
 )

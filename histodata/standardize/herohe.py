@@ -84,4 +84,5 @@ STANDARDIZER = Standardizer(
         **INPUT_OPTIONS,
     },
     run=standardize,
+    partial=True,   # works on a partial fetch: each MIRAX slide is a sample of its own
 )

@@ -54,4 +54,5 @@ STANDARDIZER = Standardizer(
     summary="`.mat` instance maps and classes become masks",
     options=INPUT_OPTIONS,
     run=standardize,
+    partial=True,   # works on a partial fetch: each image and its label file are a sample of their own
 )

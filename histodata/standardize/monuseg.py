@@ -48,4 +48,5 @@ STANDARDIZER = Standardizer(
     summary="Aperio XML nuclei become GeoJSON and instance masks",
     options=INPUT_OPTIONS,
     run=standardize,
+    partial=True,   # works on a partial fetch: each image and its XML are a sample of their own
 )

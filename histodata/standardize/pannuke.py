@@ -62,4 +62,5 @@ STANDARDIZER = Standardizer(
     summary="fold arrays kept as arrays; images, instance masks per channel, tissue types",
     options=INPUT_OPTIONS,
     run=standardize,
+    partial=False,   # waits for every file: a fold's rows are spread over its images, masks, types
 )

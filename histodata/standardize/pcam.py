@@ -71,4 +71,5 @@ STANDARDIZER = Standardizer(
         **INPUT_OPTIONS,
     },
     run=standardize,
+    partial=False,   # waits for every file: a split's rows are spread over its x, y, meta files
 )

@@ -23,4 +23,5 @@ STANDARDIZER = Standardizer(
         **INPUT_OPTIONS,
     },
     run=standardize,
+    partial=True,   # works on a partial fetch: each file is listed on its own
 )

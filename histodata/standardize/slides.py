@@ -5,9 +5,9 @@ instances (`.dcm`: one series, as the `idc` kind downloads it). Each row carries
 per-file metadata from the dataset record (`project`, `case`, `sample_type`, ... for `gdc`;
 `collection`, `patient`, ... for `idc`) as columns, `patient_id` from the case/patient/subject
 field, and `slide_id`. It works on a partial fetch: only the slides present are listed, and a
-later fetch of more slides lists them too. Slides are not copied: `image` points into raw/.
-Open them with OpenSlide (`pip install "histodata[slides]"`; OpenSlide 4 reads DICOM WSI given
-the folder's files), e.g. `openslide.OpenSlide(dataset.root / row.image)` for a file.
+later fetch of more slides lists them too. Slides are not copied: `image` points into raw/
+(so `rm --raw-only` keeps them). Read them lazily with `Dataset.slide(row)`, `read_region` and
+`thumbnail` (OpenSlide, which reads DICOM WSI from version 4, or tifffile for TIFFs).
 """
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+from typing import Iterable, Iterator
 
 from ..console import stderr_console
 
@@ -82,6 +83,43 @@ def listing_status(label: str, quiet: bool | None):
     if is_quiet(quiet):
         return contextlib.nullcontext()
     return stderr_console().status(f"Listing the files of {label} ...")
+
+
+def track_items(items: Iterable, total: int | None, description: str, quiet: bool | None = None,
+                unit: str = "files") -> Iterator:
+    """Iterate with the download display's look for counted work (standardizing): count, rate,
+    ETA, on standard error; nothing when quiet (`None`: quiet unless standard error is a terminal)."""
+    if is_quiet(quiet):
+        yield from items
+        return
+    progress = _rich_items_progress(unit)
+    with progress:
+        task = progress.add_task(description, total=total)
+        for item in items:
+            yield item
+            progress.advance(task)
+
+
+def _rich_items_progress(unit: str):
+    # heavy: rich, imported on first use
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text  # heavy: rich, imported on first use
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("?" if speed is None else f"{speed:,.0f} {unit}/s", style="progress.data.speed")
+
+    return Progress(TextColumn("[bold]{task.description}", table_column=None), BarColumn(),
+                    MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
+                    console=stderr_console(), transient=True, refresh_per_second=5)
 
 
 def _rich_progress():

@@ -22,7 +22,7 @@ from histodata.standardize.spec import Option, Standardizer
 
 PACKAGE = Path(__file__).resolve().parents[2] / "histodata"
 STANDARDIZE = PACKAGE / "standardize"
-HELPERS = {"__init__", "base", "catalog", "media", "nuclei_mat", "optional", "spec"}
+HELPERS = {"__init__", "base", "catalog", "media", "nuclei_mat", "optional", "outputs", "spec"}
 
 
 def entry(standardize: dict | None) -> dict:

@@ -42,7 +42,7 @@ def test_slide_files_and_dicom_series_of_a_partial_fetch():
     assert series["patient_id"] == "C3L-0001" and series["slide_id"] == "1.2.3"
     assert series["collection"] == "cptac_ov"
     assert read_record(paths)["standardized"]["dicom_series"] == 1
-    assert works_on_part(ENTRY) and not works_on_part({"standardize": {"with": "folder-per-class"}})
+    assert works_on_part(ENTRY) and not works_on_part({"standardize": {"with": "pcam"}})
 
 
 def test_metadata_is_kept_in_the_record_and_old_records_still_read():
