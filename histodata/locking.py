@@ -166,6 +166,9 @@ class SharedLock:
             fd = os.open(self.owner_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             return False
+        except FileNotFoundError:     # the folder was removed meanwhile (a cleanup): make it again
+            Path(self.owner_file).parent.mkdir(parents=True, exist_ok=True)
+            return False
         try:
             os.write(fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "token": token,
                                      "since": time.time()}).encode())

@@ -81,8 +81,12 @@ def is_up_to_date(entry: Any, paths: DatasetPaths) -> bool:
     return (previous.get("fingerprint") == _fingerprint(name, options, paths) and paths.manifest.exists())
 
 
-def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = None) -> StandardizeReport:
+def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = None,
+                        runner: Any = None) -> StandardizeReport:
     """Turn `paths.raw` into the local layout with the entry's standardizer (idempotent).
+
+    `runner` (a `histodata.cluster.ClusterRunner`) runs the standardizer's per-sample steps
+    (`Context.map`) as tasks on a Dask cluster; without one they run here.
 
     `entry` is the registry's Entry model (or a plain entry mapping); its `standardize` block is
     checked against the catalog here too, so an entry that skipped validation fails clearly."""
@@ -96,7 +100,7 @@ def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = No
                                  previous.get("splits", {}), previous.get("class_map", {}))
     started = time.monotonic()
     context = Context(entry=entry, paths=paths, options=options, record=record,
-                      standardizer=standardizer, quiet=quiet)
+                      standardizer=standardizer, quiet=quiet, runner=runner)
     result = standardizer.run(context)
     frame = manifest_frame(result.manifest)
     write_manifest(frame, paths.manifest)
