@@ -123,8 +123,9 @@ class ClusterRunner:
                 errors.append(err)
                 continue
             except Exception as err:  # noqa: BLE001 - a task lost for good (e.g. its workers kept dying)
-                errors.append(DownloadError(f"a download task failed on the cluster: {type(err).__name__}: "
-                                            f"{err}", "Run the same command again (finished files are kept)."))
+                why = f"{type(err).__name__}: {err}"
+                errors.append(DownloadError(f"a download task failed on the cluster: {why}",
+                                            "Run the same command again (finished files are kept)."))
                 continue
             for name, outcome in outcomes:
                 if isinstance(outcome, HistodataError):
@@ -201,8 +202,9 @@ def download_one(remote, paths: DatasetPaths, session, per_host: int):
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise DownloadError(f"the Dask worker {worker_name()} cannot write {target.parent}: "
-                            f"{err.strerror or err}.", "The root must be writable from every worker.") from None
+        why = err.strerror or err
+        raise DownloadError(f"the Dask worker {worker_name()} cannot write {target.parent}: {why}.",
+                            "The root must be writable from every worker.") from None
     host, limit = host_limit(session, remote.url, per_host)
     with host_slot(host, limit):
         wait_out_pause(host)

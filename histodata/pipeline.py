@@ -83,7 +83,7 @@ def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=N
 def fetch_job(job: Job, from_dir, dry_run: bool, source: int | None) -> FetchReport:
     entry = job.entry
     if from_dir is not None:
-        report = adopt(entry, job.paths, from_dir, job.patterns, quiet)
+        report = adopt(entry, job.paths, from_dir, job.patterns, job.quiet)
         say_unverified(report)
         finish(job, report)
         if not report.ingest["ok"]:
@@ -152,8 +152,8 @@ def fetch_missing(job: Job, index: int, label: str, remotes, session, report: Fe
     """Download the chosen files not yet on disk from one source and record them;
     raises the source's error (after recording the files that succeeded)."""
     paths = job.paths
-    chosen = in_shard(selected(remotes, job.patterns, job.where, label, remotes[0].source_kind if remotes else ""),
-                      job.shard)
+    kind = remotes[0].source_kind if remotes else ""
+    chosen = in_shard(selected(remotes, job.patterns, job.where, label, kind), job.shard)
     record = DatasetRecord.read(paths)
     recorded = record.intact_files()
     todo = [r for r in chosen if not is_present(r, recorded.get(r.name), paths)]

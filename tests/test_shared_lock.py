@@ -47,7 +47,8 @@ def test_the_owner_file_names_the_holder_and_goes_on_release(tmp_path):
 
 
 def test_without_flock_a_second_holder_still_waits(tmp_path):
-    first, second = without_flock(SharedLock(tmp_path / ".lock")), without_flock(SharedLock(tmp_path / ".lock"))
+    first = without_flock(SharedLock(tmp_path / ".lock"))
+    second = without_flock(SharedLock(tmp_path / ".lock"))
     first.acquire()
     with pytest.raises(Timeout):
         second.acquire(timeout=0.3)
@@ -57,8 +58,8 @@ def test_without_flock_a_second_holder_still_waits(tmp_path):
 
 
 def test_a_dead_process_of_this_host_loses_its_lock_at_once(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True,
-                          text=True).stdout.strip()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          check=True, text=True).stdout.strip()
     write_owner(tmp_path / ".lock", socket.gethostname(), int(dead))
     lock = SharedLock(tmp_path / ".lock")
     lock.acquire(timeout=0.5)
