@@ -47,7 +47,8 @@ def acquire(lock, waiting: str) -> None:
 
 # ----------------------------------------------------------------------------- shared file systems
 HEARTBEAT_SECONDS = 10.0   # how often a holder refreshes its owner file's time
-STALE_SECONDS = 60.0       # an owner file not refreshed this long has lost its holder (another node)
+STALE_SECONDS = 180.0      # an owner file not refreshed this long has lost its holder (another node;
+#                            more than NFS's attribute cache, acregmax 60 s, plus clock skew)
 OWNER_SUFFIX = ".owner"
 
 
