@@ -89,7 +89,7 @@ def standardize(ctx: Context) -> Result:
     if not slides:
         raise StandardizeError(f"no CAMELYON slides (.tif) found for {ctx.paths.id}.",
                                "Fetch at least one slide (e.g. --files 'CAMELYON16/images/tumor_001.tif').")
-    def row(item: tuple) -> dict:      # one slide: a task of its own on a cluster (Context.map)
+    def slide_row(item: tuple) -> dict:      # one slide: a task of its own on a cluster (Context.map)
         path, source = item
         parts = part_path(ctx, path)
         image = ctx.place(path, ctx.paths.images / path.name)
@@ -104,7 +104,7 @@ def standardize(ctx: Context) -> Result:
                "source": source, "center": center, **slide_properties(path)}
         return row
 
-    rows = ctx.map(row, slides, "slides")
+    rows = ctx.map(slide_row, slides, "slides")
     present = {r["label"] for r in rows if r["label"]}
     class_map = {"labels": [l for l in SLIDE_LABELS if l in present] + sorted(present - set(SLIDE_LABELS)),
                  "patient_stages": PN_STAGES,
