@@ -76,7 +76,7 @@ def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=N
     entry = load_registry().entry(dataset_id)
     job = Job(entry, dataset_paths(entry.id, root), list(files or []), workers, quiet, standardize,
               parse_where(where), shard=parse_shard(shard))
-    with open_runner(client) as job.runner:
+    with open_runner(None if dry_run else client) as job.runner:      # (a dry run downloads nothing)
         return fetch_job(job, from_dir, dry_run, source)
 
 

@@ -46,6 +46,14 @@ def test_shards_split_the_files_into_disjoint_parts_that_cover_them_all():
         assert all(sum(unit_of(r) == s for r in part) == 4 for s in series)
 
 
+def test_an_idc_series_is_one_unit_of_work_and_other_files_their_own():
+    from histodata.shards import units
+
+    grouped = units(listing(20))
+    assert sorted(len(group) for group in grouped) == [1] * 20 + [4] * 2
+    assert all(len({unit_of(r) for r in group}) == 1 for group in grouped)
+
+
 def test_a_file_stays_in_its_shard_whatever_the_listing_order_or_length():
     files = listing()
     before = {r.name for r in in_shard(files, (3, 5))}
