@@ -111,13 +111,15 @@ def main() -> None:
     print(f"{args.files} files x {args.mib:g} MiB = {total_mib:g} MiB; server: {args.cap_mib:g} MiB/s per "
           f"connection, link {args.link_mib:g} MiB/s; {args.threads} threads per worker process; "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    print(f"{'workers':>8} {'connections':>12} {'wall s':>8} {'MiB/s':>7} {'speed-up':>9} {'ceiling MiB/s':>14}")
+    header = (("workers", 8), ("connections", 12), ("wall s", 8), ("MiB/s", 7), ("speed-up", 9),
+              ("ceiling MiB/s", 14))
+    print(" ".join(f"{name:>{width}}" for name, width in header))
     first = None
     try:
         for count in args.workers:
             shutil.rmtree(dataset_paths("benchcluster").base, ignore_errors=True)
             with LocalCluster(n_workers=count, threads_per_worker=args.threads, processes=True,
-                              dashboard_address=None) as cluster, Client(cluster) as client:
+                              dashboard_address=":0") as cluster, Client(cluster) as client:
                 client.run(lambda: None)                  # workers up before the clock starts
                 started = time.perf_counter()
                 report = histodata.fetch("benchcluster", client=client, workers=64, quiet=True)

@@ -78,12 +78,12 @@ def open_runner(client):
     if local:
         workers = int(local.group(1) or LOCAL_WORKERS)
         with distributed.LocalCluster(n_workers=max(1, workers), threads_per_worker=THREADS_PER_WORKER,
-                                      processes=True, dashboard_address=None) as cluster, \
+                                      processes=True, dashboard_address=":0") as cluster, \
                 distributed.Client(cluster) as opened:
             yield ClusterRunner(opened)
         return
     try:
-        opened = distributed.Client(address, timeout="30s")
+        opened = distributed.Client(address)        # waits distributed.comm.timeouts.connect (30 s)
     except (OSError, TimeoutError, ValueError) as err:
         raise DownloadError(f"cannot reach the Dask scheduler at {address}: {err}.",
                             "Check the address (tcp://HOST:8786) and that `dask scheduler` runs there, "

@@ -28,7 +28,7 @@ def cluster():
     to start on a busy machine). Tasks get their root and files from the client, not the env."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=4, processes=True, dashboard_address=None) as local, \
+    with LocalCluster(n_workers=2, threads_per_worker=4, processes=True, dashboard_address=":0") as local, \
             Client(local) as client:
         yield client
 

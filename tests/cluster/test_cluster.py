@@ -120,7 +120,7 @@ def test_a_worker_killed_mid_file_loses_its_task_to_another_and_the_file_ends_ve
                 {"big.bin": ["trickle:100000:0.02"]})
     paths = dataset_paths("killed")
     outcome = {}
-    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None) as local, \
+    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=":0") as local, \
             Client(local) as client:
         fetching = threading.Thread(target=lambda: outcome.update(
             report=histodata.fetch("killed", client=client, quiet=True)), daemon=True)
@@ -195,7 +195,8 @@ def test_the_cli_on_a_scheduler_started_by_hand(processes, slow_server, extra_re
 
 def test_an_unreachable_scheduler_is_a_clear_error(extra_registry, slow_server):
     serve_entry(extra_registry, slow_server, "nowhere", {"a.bin": b"a"})
-    result = run_cli("fetch", "nowhere", "--cluster", "tcp://127.0.0.1:9")
+    result = run_cli("fetch", "nowhere", "--cluster", "tcp://127.0.0.1:9",
+                     env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"})
     assert result.returncode == 1
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.stderr and slow_server.log == []
