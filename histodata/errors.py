@@ -24,6 +24,18 @@ class HistodataError(Exception):
         text = self.message if not self.hint else f"{self.message} {self.hint}"
         return redact(text)
 
+    def __reduce__(self):
+        """Pickled whole (hint and every attribute, whatever the subclass's constructor): errors
+        travel from the workers of a Dask cluster back to the client."""
+        return _restore, (type(self), self.args, dict(self.__dict__))
+
+
+def _restore(cls, args: tuple, state: dict) -> HistodataError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class RegistryError(HistodataError):
     """An invalid registry file or folder."""

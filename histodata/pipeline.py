@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from .adopt import adopt, incomplete_adoption
+from .cluster import open_runner
 from .console import human_size
 from .constants import offline
 from .croissant import write_croissant
@@ -29,6 +31,7 @@ from .redact import redact
 from .registry.kinds import KINDS
 from .registry.loader import entry_to_dict, load_registry
 from .reports import FetchReport, FileOutcome, source_label
+from .shards import in_shard, parse_shard
 from .sources import kind_module
 from .sources.dispatch import download_remotes
 from .sources.resolve import access_error, candidate_sources, list_source, pinned_listing
@@ -51,24 +54,40 @@ class Job:
     quiet: bool | None = None
     standardize: bool = True
     where: list = field(default_factory=list)     # sources.select conditions (--where)
+    runner: object = None                         # cluster.ClusterRunner: downloads as Dask tasks
+    shard: tuple[int, int] | None = None          # (I, N): only the I-th of N parts (shards.py)
+
+    def record_lock(self):
+        """Shards run at once into one root: each holds the dataset lock only to write the record
+        (per-file locks keep their downloads apart); one plain fetch holds it throughout."""
+        return dataset_lock(self.paths) if self.shard else nullcontext()
 
 
 def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=None, dry_run: bool = False,
           workers: int | None = None, quiet: bool | None = None, source: int | None = None,
-          standardize: bool = True, where=None) -> FetchReport:
+          standardize: bool = True, where=None, client=None, shard=None) -> FetchReport:
     """Download, verify and standardize a dataset into `<root>/<id>/`; returns what was done.
 
     `files`: glob patterns selecting a subset (path under raw/ or base name); `where`: per-file
     metadata conditions, `{"project": "TCGA-BRCA", "case": ["A", "B"]}` or `["project=TCGA-BRCA"]`
     (all must hold; a list or `A,B` = either); `from_dir`: adopt files downloaded by hand;
     `dry_run`: only list what would be downloaded; `source`: use only the entry's N-th source
-    (1-based). Raises when not everything asked for ends in place, verified.
+    (1-based); `client`: a `distributed.Client` (or a scheduler address, `local`, `local:N`) whose
+    workers download into the root (see `histodata.cluster`); `shard`: `(i, n)` or `"i/n"`, only
+    the i-th of n deterministic parts of the selected files (job arrays; see `histodata.shards`).
+    Raises when not everything asked for ends in place, verified.
     """
     entry = load_registry().entry(dataset_id)
     job = Job(entry, dataset_paths(entry.id, root), list(files or []), workers, quiet, standardize,
-              parse_where(where))
+              parse_where(where), shard=parse_shard(shard))
+    with open_runner(None if dry_run else client) as job.runner:      # (a dry run downloads nothing)
+        return fetch_job(job, from_dir, dry_run, source)
+
+
+def fetch_job(job: Job, from_dir, dry_run: bool, source: int | None) -> FetchReport:
+    entry = job.entry
     if from_dir is not None:
-        report = adopt(entry, job.paths, from_dir, job.patterns, quiet)
+        report = adopt(entry, job.paths, from_dir, job.patterns, job.quiet)
         say_unverified(report)
         finish(job, report)
         if not report.ingest["ok"]:
@@ -85,7 +104,7 @@ def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=N
                                                       job.patterns)
     if present is not None:
         return report_complete(job, present)
-    with dataset_lock(job.paths):
+    with nullcontext() if job.shard else dataset_lock(job.paths):
         report = fetch_from_sources(job, candidates)
     say_unverified(report)
     finish(job, report)
@@ -144,22 +163,30 @@ def fetch_missing(job: Job, index: int, label: str, remotes, session, report: Fe
     """Download the chosen files not yet on disk from one source and record them;
     raises the source's error (after recording the files that succeeded)."""
     paths = job.paths
-    chosen = selected(remotes, job.patterns, job.where, label, remotes[0].source_kind if remotes else "")
+    kind = remotes[0].source_kind if remotes else ""
+    chosen = in_shard(selected(remotes, job.patterns, job.where, label, kind), job.shard)
     record = DatasetRecord.read(paths)
     recorded = record.intact_files()
     todo = [r for r in chosen if not is_present(r, recorded.get(r.name), paths)]
     reused, todo = reuse_unrecorded_files(todo, paths, record.damaged)
-    done, error = download_remotes(todo, paths, session, job.workers, job.quiet) if todo else ([], None)
+    done, error = [], None
+    if todo and job.runner is not None:      # each file a task on the cluster's workers
+        done, error = job.runner.download(todo, paths, job.workers, job.quiet)
+    elif todo:
+        done, error = download_remotes(todo, paths, session, job.workers, job.quiet)
     when = now_iso()
     new_files = {remote.name: FileRecord.build(result.size, result.hashes, result.verified,
                                                remote.checksum_origin, remote.source_kind, index, when,
                                                remote.metadata)
                  for remote, result in reused + done}
     all_files = {**recorded, **new_files}
-    complete = all(r.name in all_files and paths.raw_file(r.name).is_file() for r in remotes)
-    state = FetchState(time=when, expected=sorted(r.name for r in remotes), complete=complete,
-                       sources=[label])
-    save_fetch(paths, new_files, state, entry_to_dict(job.entry))
+    with job.record_lock():
+        if job.shard:     # what the other shards recorded meanwhile counts too
+            all_files = {**DatasetRecord.read(paths).intact_files(), **new_files}
+        complete = all(r.name in all_files and paths.raw_file(r.name).is_file() for r in remotes)
+        state = FetchState(time=when, expected=sorted(r.name for r in remotes), complete=complete,
+                           sources=[label])
+        save_fetch(paths, new_files, state, entry_to_dict(job.entry))
     downloaded = {r.name for r, _ in done}
     report.files = [FileOutcome.from_record(r.name, all_files[r.name], "downloaded" if r.name in downloaded
                                             else "present") for r in chosen if r.name in all_files]
@@ -210,12 +237,17 @@ def finish(job: Job, report: FetchReport) -> None:
     is made again (`standardize.refresh` skips work already done)."""
     if not job.standardize or job.entry.standardize is None:
         return
+    if job.shard:
+        report.standardize_note = (f"skipped: shard {job.shard[0]}/{job.shard[1]} (run `histodata fetch "
+                                   f"{job.entry.id}` once every shard is done: it finishes and standardizes)")
+        log.info("Standardization %s.", report.standardize_note)
+        return
     if not report.complete and not works_on_part(job.entry):
         report.standardize_note = "skipped: " + incomplete_reason(job, report)
         log.info("Standardization %s.", report.standardize_note)
         return
     if report.complete:
-        refresh(job.entry, job.paths, quiet=job.quiet, partial=False)
+        refresh(job.entry, job.paths, quiet=job.quiet, partial=False, runner=job.runner)
     else:
         standardize_part(job, report)
     report.standardized = report.standardize_note is None
@@ -239,7 +271,7 @@ def standardize_part(job: Job, report: FetchReport) -> None:
     """Standardize the part on disk; files that are not enough for it (a subset without the
     standardizer's inputs) leave a note, not a failed fetch."""
     try:
-        refresh(job.entry, job.paths, quiet=job.quiet)     # partial: as the record's last fetch says
+        refresh(job.entry, job.paths, quiet=job.quiet, runner=job.runner)     # partial: as the record's last fetch says
     except StandardizeError as err:
         report.standardize_note = f"skipped: the files on disk are not enough to standardize ({err})"
         log.info("Standardization %s.", report.standardize_note)

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from ._version import __version__
 from .errors import HistodataError
 from .layout import DatasetPaths, read_record, write_record
-from .locking import acquire
+from .locking import SharedLock, acquire
 
 log = logging.getLogger(__name__)
 
@@ -233,9 +233,7 @@ def save_fetch(paths: DatasetPaths, new_files: dict[str, FileRecord], state: Fet
 @contextmanager
 def dataset_lock(paths: DatasetPaths):
     """One writer of a dataset's folder and record at a time; a second one waits and says so."""
-    from filelock import FileLock  # heavy: filelock, imported on first use
-
-    lock = FileLock(str(paths.lock))
+    lock = SharedLock(paths.lock)       # holds on a root shared by many nodes too
     try:
         acquire(lock, f"another histodata process is fetching {paths.id}; waiting for it to finish ...")
     except OSError as err:

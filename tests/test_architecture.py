@@ -13,7 +13,8 @@ ENTRY_POINTS = {"histodata.__main__"}          # `python -m histodata` runs the 
 # Imported on first use because importing them costs real time or needs an optional extra.
 HEAVY_THIRD_PARTY = {"pandas", "numpy", "PIL", "rich", "pydantic", "requests", "urllib3", "yaml", "h5py",
                      "scipy", "openslide", "tifffile", "shapely", "openpyxl", "torch", "girder_client",
-                     "pyarrow", "defusedxml", "filelock", "platformdirs", "pooch", "idc_index_data"}
+                     "pyarrow", "defusedxml", "filelock", "platformdirs", "pooch", "idc_index_data",
+                     "distributed"}
 # histodata modules that are heavy in the same way: importing them imports a heavy library.
 HEAVY_INTERNAL = {
     "histodata.registry.models": "the pydantic models; the catalog commands read a prebuilt index instead",

@@ -21,7 +21,8 @@ def fetch(args) -> int:
         report = fetch_dataset(args.id, root=args.root, files=args.files, from_dir=args.from_dir,
                                dry_run=args.dry_run, workers=args.workers,
                                quiet=True if args.quiet or args.json else None,
-                               source=args.source, standardize=not args.no_standardize, where=args.where)
+                               source=args.source, standardize=not args.no_standardize, where=args.where,
+                               client=args.cluster, shard=args.shard)
     except IncompleteError as err:
         if args.json and err.report is not None:
             emit_json(err.report.to_dict())
@@ -46,7 +47,8 @@ def summary(report: FetchReport) -> str:
     arrived = (f"{adopted} file(s) adopted" if adopted else f"{downloaded} file(s) fetched")
     return (f"{report.dataset}: {arrived} ({human_size(report.fetched_bytes)}), "
             f"{len(report.files)} in place in {report.raw_dir}"
-            + (" and standardized." if report.standardized else "."))
+            + (" and standardized." if report.standardized else ".")
+            + (f" Standardization {report.standardize_note}." if report.standardize_note else ""))
 
 
 def print_plan(report: FetchReport) -> None:

@@ -108,7 +108,14 @@ def add_data_commands(sub) -> None:
     p.add_argument("--from", dest="from_dir", metavar="DIR",
                    help="adopt files a person downloaded by hand from DIR (gated data)")
     p.add_argument("--dry-run", action="store_true", help="list what would be downloaded, with sizes")
-    p.add_argument("--workers", type=positive_int, help="parallel downloads (default 4)")
+    p.add_argument("--workers", type=positive_int, help="parallel downloads (default 4; on a cluster: per host)")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="download (and run per-sample standardize steps) as tasks on a Dask cluster: a "
+                        "scheduler address (tcp://host:8786), or local / local:N for N worker processes "
+                        "here; the root must be a folder every worker sees at the same path")
+    p.add_argument("--shard", metavar="I/N",
+                   help="only the I-th of N deterministic parts of the selected files (1 <= I <= N; job "
+                        "arrays); shards may run at once into one root; a later plain fetch finishes")
     p.add_argument("--source", type=positive_int, metavar="N", help="use only the entry's N-th source (1-based)")
     p.add_argument("--no-standardize", action="store_true", help="stop after the verified raw files")
     p.add_argument("--no-keep-raw", action="store_true",

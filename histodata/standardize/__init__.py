@@ -96,9 +96,12 @@ def is_up_to_date(entry: Any, paths: DatasetPaths) -> bool:
 
 
 def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = None,
-                        partial: bool | None = None, force: bool = False) -> StandardizeReport:
+                        partial: bool | None = None, force: bool = False, runner: Any = None) -> StandardizeReport:
     """Turn `paths.raw` into the local layout with the entry's standardizer (idempotent; `force`
     runs it even when nothing changed).
+
+    `runner` (a `histodata.cluster.ClusterRunner`) runs the standardizer's per-sample steps
+    (`Context.map`) as tasks on a Dask cluster; without one they run here.
 
     `entry` is the registry's Entry model (or a plain entry mapping); its `standardize` block is
     checked against the catalog here too, so an entry that skipped validation fails clearly.
@@ -117,7 +120,7 @@ def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = No
         partial = record.fetch is not None and not record.fetch.complete
     started = time.monotonic()
     context = Context(entry=entry, paths=paths, options=options, record=record,
-                      standardizer=standardizer, quiet=quiet)
+                      standardizer=standardizer, quiet=quiet, runner=runner)
     result = standardizer.run(context)
     frame = manifest_frame(result.manifest)
     write_manifest(frame, paths.manifest)
@@ -137,7 +140,7 @@ def standardize_dataset(entry: Any, paths: DatasetPaths, quiet: bool | None = No
 
 
 def refresh(entry: Any, paths: DatasetPaths, quiet: bool | None = None, partial: bool | None = None,
-            force: bool = False) -> StandardizeReport | None:
+            force: bool = False, runner: Any = None) -> StandardizeReport | None:
     """Standardize when the raw files or the entry changed, when files of the standardized copy
     are gone or changed (they are made again from raw/), or always with `force`; None when
     everything is up to date. Refuses to redo a copy whose raw files were dropped (`rm --raw-only`)."""
@@ -160,4 +163,4 @@ def refresh(entry: Any, paths: DatasetPaths, quiet: bool | None = None, partial:
     with dataset_lock(paths):   # images/, the manifest and the record: one process at a time
         if force or damaged:
             clear_outputs(paths)     # made again from raw/: extraction markers go with their folders
-        return standardize_dataset(entry, paths, quiet=quiet, partial=partial, force=True)
+        return standardize_dataset(entry, paths, quiet=quiet, partial=partial, force=True, runner=runner)

@@ -46,6 +46,11 @@ class Context:
     record: DatasetRecord
     standardizer: Standardizer
     quiet: bool | None = None
+    runner: Any = None      # a cluster.ClusterRunner: `map` runs per-sample steps as Dask tasks
+
+    def __getstate__(self) -> dict:
+        """Shipped to the workers with a per-sample step: everything but the runner (the client)."""
+        return {**self.__dict__, "runner": None}
 
     # ------------------------------------------------------------------ paths
     def rel(self, path: Path) -> str:
@@ -120,19 +125,20 @@ class Context:
         """Every input file with the raw file it came from: archives are extracted once into their
         own folder under extracted/ (`target_name`) and stand for their members; `.gz` files are
         decompressed there; other raw files stand for themselves."""
-        result = []
-        for path in self.raw_files():
-            name = self.raw_name(path)
-            if archives.is_archive(path):
-                folder = self.extract(path, self.extracted_dir(path), own_folder=True).folder
-                result.extend((member, name) for member in sorted(walk_files(folder)))
-            elif path.name.lower().endswith(".gz") and self.option("gunzip"):
-                dest = self.paths.base / EXTRACTED_DIR / _stem_path(name)
-                archives.gunzip(path, dest, sha256=self.sha256_of(name), limits=self.archive_limits(), key=name)
-                result.append((dest, name))
-            else:
-                result.append((path, name))
-        return result
+        self._claims      # noqa: B018 - computed once here, not on every worker
+        return [pair for pairs in self.map(self._input, self.raw_files(), "unpacking") for pair in pairs]
+
+    def _input(self, path: Path) -> list[tuple[Path, str]]:
+        """The input files one raw file stands for (an archive: its members, extracted once)."""
+        name = self.raw_name(path)
+        if archives.is_archive(path):
+            folder = self.extract(path, self.extracted_dir(path), own_folder=True).folder
+            return [(member, name) for member in sorted(walk_files(folder))]
+        if path.name.lower().endswith(".gz") and self.option("gunzip"):
+            dest = self.paths.base / EXTRACTED_DIR / _stem_path(name)
+            archives.gunzip(path, dest, sha256=self.sha256_of(name), limits=self.archive_limits(), key=name)
+            return [(dest, name)]
+        return [(path, name)]
 
     # ------------------------------------------------------------------ placing files
     def place(self, source: Path, dest: Path) -> Path:
@@ -155,6 +161,16 @@ class Context:
         for path in walk_files(source, skip_hidden=False):
             self.place(path, dest / path.relative_to(source))
         return dest
+
+    # ------------------------------------------------------------------ per-sample steps
+    def map(self, function, items: Iterable, description: str = "") -> list:
+        """`[function(x) for x in items]`, order kept: one step per sample (extract an archive,
+        convert an annotation, read a header) that needs nothing but its item and this context.
+        On a cluster (`fetch --cluster`) the steps run as tasks on the workers; else here."""
+        items = list(items)
+        if self.runner is not None and len(items) > 1:
+            return self.runner.map(function, items)
+        return [function(item) for item in self.track(items, len(items), description or "working")]
 
     # ------------------------------------------------------------------ progress
     def track(self, items: Iterable, total: int | None, description: str, unit: str = "files") -> Iterator:

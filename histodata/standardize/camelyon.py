@@ -89,8 +89,8 @@ def standardize(ctx: Context) -> Result:
     if not slides:
         raise StandardizeError(f"no CAMELYON slides (.tif) found for {ctx.paths.id}.",
                                "Fetch at least one slide (e.g. --files 'CAMELYON16/images/tumor_001.tif').")
-    rows = []
-    for path, source in ctx.track(slides, len(slides), "slides"):
+    def slide_row(item: tuple) -> dict:      # one slide: a task of its own on a cluster (Context.map)
+        path, source = item
         parts = part_path(ctx, path)
         image = ctx.place(path, ctx.paths.images / path.name)
         patient = _PATIENT.match(path.stem)
@@ -102,7 +102,9 @@ def standardize(ctx: Context) -> Result:
                "slide_id": path.stem, "patient_id": patient.group(1) if patient else None,
                "patient_stage": stages.get(patient.group(1)) if patient else None,
                "source": source, "center": center, **slide_properties(path)}
-        rows.append(row)
+        return row
+
+    rows = ctx.map(slide_row, slides, "slides")
     present = {r["label"] for r in rows if r["label"]}
     class_map = {"labels": [l for l in SLIDE_LABELS if l in present] + sorted(present - set(SLIDE_LABELS)),
                  "patient_stages": PN_STAGES,

@@ -152,8 +152,8 @@ def standardize(ctx: Context) -> Result:
     mapping, labels = _label_names(set(folders), ctx.option("classes"))
     rows["label"] = [mapping[f] for f in folders]
     if ctx.option("read_sizes"):
-        sizes = [image_size(ctx.paths.base / p) or (None, None)
-                 for p in ctx.track(rows["image"], len(rows["image"]), "reading image sizes")]
+        base = ctx.paths.base
+        sizes = ctx.map(lambda p: image_size(base / p) or (None, None), rows["image"], "reading image sizes")
         rows["width"], rows["height"] = [s[0] for s in sizes], [s[1] for s in sizes]
     return Result(rows, {"labels": labels, "folders": {f: mapping[f] for f in sorted(set(folders))}},
                   {"skipped_images": skipped})

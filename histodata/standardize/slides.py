@@ -47,19 +47,26 @@ def metadata_of(ctx: Context, files: list[Path]) -> dict[str, str]:
     return {}
 
 
+def slide_row(ctx: Context, name: str, files: list[Path]) -> dict:
+    """The manifest row of one slide (a task of its own on a cluster: `Context.map`)."""
+    fields = metadata_of(ctx, files)
+    stem = Path(name).name if is_series(files) else Path(name).stem
+    row = {"sample_id": name, "image": ctx.rel(ctx.paths.raw / name), "source": name,
+           "slide_id": next((fields[f] for f in SLIDE_FIELDS if fields.get(f)), stem),
+           "patient_id": next((fields[f] for f in PATIENT_FIELDS if fields.get(f)), None),
+           "bytes": sum(os.path.getsize(p) for p in files), "files": len(files)}
+    row.update({key: value for key, value in fields.items() if key not in STANDARD})
+    return row
+
+
+def is_series(files: list[Path]) -> bool:
+    return len(files) > 1 or files[0].suffix.lower() == ".dcm"
+
+
 def standardize(ctx: Context) -> Result:
-    rows, series = [], 0
-    for name, files in ctx.track(slides(ctx), None, "Listing slides"):
-        fields = metadata_of(ctx, files)
-        is_folder = len(files) > 1 or files[0].suffix.lower() == ".dcm"
-        series += is_folder
-        stem = Path(name).name if is_folder else Path(name).stem
-        row = {"sample_id": name, "image": ctx.rel(ctx.paths.raw / name), "source": name,
-               "slide_id": next((fields[f] for f in SLIDE_FIELDS if fields.get(f)), stem),
-               "patient_id": next((fields[f] for f in PATIENT_FIELDS if fields.get(f)), None),
-               "bytes": sum(os.path.getsize(p) for p in files), "files": len(files)}
-        row.update({key: value for key, value in fields.items() if key not in STANDARD})
-        rows.append(row)
+    found = slides(ctx)
+    rows = ctx.map(lambda item: slide_row(ctx, *item), found, "Listing slides")
+    series = sum(is_series(files) for _, files in found)
     return Result(rows, {}, {"slides": len(rows), "dicom_series": series})
 
 

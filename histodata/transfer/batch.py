@@ -33,14 +33,19 @@ class HostLimits:
         self._lock = threading.Lock()
 
     def slot(self, url: str) -> threading.Semaphore:
-        original = (urlsplit(url).hostname or "").lower()
-        mapped = self._session.map_url(url) if hasattr(self._session, "map_url") else url
-        host = urlsplit(mapped).netloc.lower()
+        host, limit = host_limit(self._session, url, self._per_host)
         with self._lock:
             if host not in self._semaphores:
-                limit = min(self._per_host, POLITE_LIMITS.get(original, self._per_host))
-                self._semaphores[host] = threading.BoundedSemaphore(max(1, limit))
+                self._semaphores[host] = threading.BoundedSemaphore(limit)
             return self._semaphores[host]
+
+
+def host_limit(session, url: str, per_host: int) -> tuple[str, int]:
+    """(the host a URL's bytes come from, after the mirror map; the most parallel downloads it
+    gets): `per_host`, or less for hosts that ask for restraint. Also the cluster-wide rule."""
+    original = (urlsplit(url).hostname or "").lower()
+    mapped = session.map_url(url) if hasattr(session, "map_url") else url
+    return urlsplit(mapped).netloc.lower(), max(1, min(per_host, POLITE_LIMITS.get(original, per_host)))
 
 
 def download_many(tasks, workers: int = DEFAULT_WORKERS, per_host: int | None = None,

@@ -4,7 +4,9 @@ These bookkeeping files live in a work folder: beside the target by default, or 
 caller gives (a dataset's `.partial/`, so `raw/` holds the dataset's files only and a listed file
 can never be taken for bookkeeping). Layout in the work folder, for the target `<dir>/<name>`:
 
-* `.<name>.lock` — a `filelock` lock held while this process works on the target;
+* `.<name>.lock` — a `filelock` lock held while this process works on the target, and
+  `.<name>.lock.owner` — its owner file (host, pid, heartbeat), which holds where flock does not
+  (a root on NFS or Lustre shared by many nodes; see `histodata.locking.SharedLock`);
 * `.<name>.<pid>-<random>.partial` — bytes received so far, written only by its owner;
 * `.<name>.<pid>-<random>.partial.json` — what the bytes are: url, validators, expectations.
 
@@ -29,10 +31,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from filelock import FileLock
-
 from ..errors import DownloadError
-from ..locking import acquire
+from ..locking import SharedLock, acquire
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class Partial:
         token = f"{os.getpid()}-{secrets.token_hex(4)}"
         self.path = self.folder / f".{target.name}.{token}{SUFFIX}"
         self.sidecar = self.path.with_name(self.path.name + ".json")
-        self._lock = FileLock(str(lock_path(target, self.folder)))
+        self._lock = SharedLock(lock_path(target, self.folder))
 
     # -- lock -------------------------------------------------------------------------------
     def __enter__(self) -> "Partial":

@@ -115,7 +115,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         path = self.path.split("?")[0]
-        self.server.log.append({"method": "GET", "path": path, "headers": dict(self.headers)})
+        self.server.log.append({"method": "GET", "path": path, "headers": dict(self.headers),
+                                "time": time.time(), "peer": self.client_address})
         self.server.enter()
         try:
             if self.server.delay:
