@@ -114,7 +114,7 @@ def test_a_write_failure_while_downloading_keeps_no_final_name_and_the_next_run_
     site.entry("full-disk", files)
     paths = dataset_paths("full-disk")
     code, out, err = finish(start_fetch("full-disk", fast, limit=1_000_000))
-    assert code == 1 and out == "" and "Traceback" not in err
+    assert code == 1 and json.loads(out)["error"]["exit_code"] == 1 and "Traceback" not in err
     assert "disk full" in err or "No space" in err or "too large" in err.lower(), err
     assert not paths.raw_file("slides/big.bin").exists()
     result = run_cli("fetch", "full-disk", "--json", env=fast)
@@ -129,7 +129,7 @@ def test_a_write_failure_while_extracting_keeps_nothing_half_extracted_and_the_n
     site.entry("full-extract", files)
     paths = dataset_paths("full-extract")
     code, out, err = finish(start_fetch("full-extract", fast, limit=2_000_000))
-    assert code == 1 and out == "" and "Traceback" not in err, err
+    assert code == 1 and json.loads(out)["error"]["exit_code"] == 1 and "Traceback" not in err, err
     error = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(error) == 1 and "tiles.zip" in error[0] and "disk is full" in error[0], err
     assert paths.raw_file("tiles.zip").read_bytes() == files["tiles.zip"]   # the download itself was fine
