@@ -38,7 +38,7 @@ from .sources.resolve import access_error, candidate_sources, list_source, pinne
 from .sources.select import check_fields, parse_where, selected
 from .standardize import refresh, works_on_part
 from .state import complete_on_disk, is_present, reuse_unrecorded_files
-from .transfer.progress import listing_status
+from .progress import listing_status
 
 log = logging.getLogger(__name__)
 

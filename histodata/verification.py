@@ -19,7 +19,7 @@ from .sources.manual import expected_specs
 from .sources.resolve import is_included, select
 from .standardize.outputs import check_outputs
 from .transfer.hashing import check_file
-from .transfer.progress import TransferDisplay
+from .progress import TransferDisplay
 
 log = logging.getLogger(__name__)
 

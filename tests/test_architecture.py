@@ -163,7 +163,7 @@ def test_heavy_internal_modules_exist(name):
 
 
 # Where a person's terminal may be written to: the CLI, the output helpers and the progress displays.
-TALKERS = {"histodata.cli", "histodata.console", "histodata.transfer.progress", "histodata.standardize.base"}
+TALKERS = {"histodata.cli", "histodata.console", "histodata.progress", "histodata.standardize.base"}
 
 
 def talks(tree: ast.AST) -> list[int]:

@@ -26,7 +26,7 @@ from .. import temporaries
 from ..errors import AccessError, HistodataError
 from ..layout import prune_partial
 from ..transfer.hashing import check_file
-from ..transfer.progress import TransferDisplay
+from ..progress import TransferDisplay
 from .base import RemoteFile, safe_relative_path, valid_text
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from .. import archives, temporaries
 from ..errors import StandardizeError
 from ..layout import DatasetPaths
 from ..record import DatasetRecord
-from ..transfer.progress import track_items
+from ..progress import track_items
 from .spec import Standardizer
 
 MANIFEST_COLUMNS = ["sample_id", "split", "image", "label", "mask", "annotation", "slide_id", "patient_id",

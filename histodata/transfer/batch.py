@@ -13,7 +13,7 @@ from ..errors import BatchError, HistodataError, failure_summary
 from ..http import new_session
 from .engine import download, ensure_free_space
 from .models import DownloadResult, DownloadTask
-from .progress import TransferDisplay
+from ..progress import TransferDisplay
 from .retry import RetryPolicy
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from .hashing import StreamHasher, mismatches, normalize_checksums
 from .http_transport import open_http
 from .models import DownloadResult
 from .partial import Partial, PartialState
-from .progress import TransferDisplay
+from ..progress import TransferDisplay
 from .retry import RetryableError, RetryPolicy, SpeedGuard, StalledError
 from .transport import Body, RestartFromZero, display_url
 

@@ -6,7 +6,7 @@ import sys
 import threading
 from typing import Iterable, Iterator
 
-from ..console import stderr_console
+from .console import stderr_console
 
 LARGE_FILE = 8 << 20  # files at least this big (or of unknown size) get their own bar
 
