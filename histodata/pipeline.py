@@ -47,22 +47,24 @@ class Job:
     quiet: bool | None = None
     standardize: bool = True
     where: list = field(default_factory=list)     # sources.select conditions (--where)
+    connections: int | None = None                # most connections for one large file (--connections)
 
 
 def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=None, dry_run: bool = False,
           workers: int | None = None, quiet: bool | None = None, source: int | None = None,
-          standardize: bool = True, where=None) -> FetchReport:
+          standardize: bool = True, where=None, connections: int | None = None) -> FetchReport:
     """Download, verify and standardize a dataset into `<root>/<id>/`; returns what was done.
 
     `files`: glob patterns selecting a subset (path under raw/ or base name); `where`: per-file
     metadata conditions, `{"project": "TCGA-BRCA", "case": ["A", "B"]}` or `["project=TCGA-BRCA"]`
     (all must hold; a list or `A,B` = either); `from_dir`: adopt files downloaded by hand;
     `dry_run`: only list what would be downloaded; `source`: use only the entry's N-th source
-    (1-based). Raises when not everything asked for ends in place, verified.
+    (1-based); `connections`: most connections for one large file (1 = one stream). Raises when not
+    everything asked for ends in place, verified.
     """
     entry = load_registry().entry(dataset_id)
     job = Job(entry, dataset_paths(entry.id, root), list(files or []), workers, quiet, standardize,
-              parse_where(where))
+              parse_where(where), connections)
     if from_dir is not None:
         report = adopt(entry, job.paths, from_dir, job.patterns, quiet)
         say_unverified(report)
@@ -89,7 +91,7 @@ def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=N
 def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchReport:
     """Try each source in turn for the files still missing; fall back on failure and say so."""
     report = FetchReport(job.entry.id, str(job.paths.raw), dry_run=dry_run)
-    session = new_session(pool_size=max(16, job.workers or 4))
+    session = new_session(pool_size=max(16, job.workers or 4), connections=job.connections)
     errors: list[tuple[str, HistodataError]] = []
     for position, (index, source) in enumerate(candidates):
         label = source_label(index, source.kind)

@@ -18,7 +18,8 @@ def fetch(args) -> int:
     try:
         report = fetch_dataset(args.id, root=args.root, files=args.files, from_dir=args.from_dir,
                                dry_run=args.dry_run, workers=args.workers, quiet=True if args.quiet else None,
-                               source=args.source, standardize=not args.no_standardize, where=args.where)
+                               source=args.source, standardize=not args.no_standardize, where=args.where,
+                               connections=args.connections)
     except IncompleteError as err:
         if args.json and err.report is not None:
             emit_json(err.report.to_dict())
