@@ -222,7 +222,8 @@ class Segments:
                     body = None
                 if not piece.finished:
                     raise RetryableError(f"{self.job.shown_url}: a segment ended after {piece.done} of "
-                                         f"{piece.end - piece.start} bytes", "Run the command again to resume.")
+                                         f"{piece.end - piece.start} bytes",
+                                         "Run the command again to resume.")
             except RetryableError as error:
                 if self.stop.is_set():
                     raise KeyboardInterrupt from None

@@ -237,10 +237,10 @@ def test_connections_must_be_positive(site, tmp_path):
 @pytest.mark.parametrize("connections, segmented", [(None, True), (1, False)])
 def test_fetch_of_an_s3_source_uses_segments_unless_told_one_connection(emulate, extra_registry, connections,
                                                                         segmented):
-    import histodata
     from emulators.entries import entry_yaml
     from emulators.s3 import S3Emulator
 
+    import histodata
     from histodata.layout import dataset_paths
 
     bucket = emulate(S3Emulator(bucket="slides", region="us-east-1"))
