@@ -56,7 +56,7 @@ def contenders(url: str, out: Path, md5: str, names) -> dict:
     check = f"md5sum {out}/f.bin | grep -q {md5}"
     table = {
         "histodata": histodata_argv(url, out / "f.bin", md5),
-        "aria2c -x8": f"aria2c -x8 -q --allow-overwrite=true -d {out} -o f.bin {url} && {check}",
+        "aria2c -x8": f"aria2c -x8 -q --allow-overwrite=true --file-allocation=none -d {out} -o f.bin {url} && {check}",
         "curl": f"curl -s -o {out}/f.bin {url} && {check}",
     }
     return {name: table[name] for name in names}
@@ -111,6 +111,35 @@ def kill_and_resume(nginx: NginxServer, url: str, out: Path, md5: str, size: int
             "extra": (first_run + second_run - size) / size, "rerun_seconds": seconds}
 
 
+def frontier_cost(url: str, out: Path, md5: str, size: int) -> dict:
+    """In this process: how long after the last byte the digests' input was complete (the frontier's
+    tail), and how long reading the whole file back from the page cache takes (its extra copy)."""
+    import logging
+
+    from histodata.transfer import download
+
+    tails: list[float] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record):
+            if "hashes ready" in record.msg:
+                tails.append(record.args[-1])
+
+    logger = logging.getLogger("histodata.transfer.segments")
+    logger.addHandler(Catch())
+    logger.setLevel(logging.DEBUG)
+    clean(out)
+    start = time.perf_counter()
+    download(url, out / "f.bin", {"md5": md5}, size, quiet=True)
+    wall = time.perf_counter() - start
+    start = time.perf_counter()
+    with open(out / "f.bin", "rb") as handle:
+        while handle.read(1 << 20):
+            pass
+    reread = time.perf_counter() - start
+    return {"tail": tails[-1] if tails else float("nan"), "wall": wall, "reread": reread}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--throttled-mib", type=int, default=512)
@@ -135,6 +164,7 @@ def main() -> None:
             throttled = race(slow, out, throttled_md5, ("histodata", "aria2c -x8", "curl"), args.repeat)
             loopback = race(nginx.url_for("loopback.bin"), out, loopback_md5, ("histodata", "curl"), args.repeat)
             killed = kill_and_resume(nginx, slow, out, throttled_md5, args.throttled_mib << 20)
+            killed["frontier"] = frontier_cost(slow, out, throttled_md5, args.throttled_mib << 20)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report(args, throttled, loopback, killed)
@@ -171,6 +201,10 @@ def report(args, throttled, loopback, killed) -> None:
           f"({killed['rerun_seconds']:.2f} s): nginx sent {killed['first_run'] + killed['second_run']} bytes "
           f"for {mib << 20}: {killed['extra']:.1%} extra (target <= {TARGET_EXTRA:.0%}) "
           f"{verdict(killed['extra'] <= TARGET_EXTRA)}")
+    frontier = killed["frontier"]
+    print(f"hash frontier (in-process, {mib} MiB throttled, {frontier['wall']:.2f} s): digests' input complete "
+          f"{frontier['tail'] * 1000:.0f} ms after the last byte; its read-back of the whole file from the "
+          f"page cache costs about {frontier['reread']:.2f} s of copying, spread over the download")
 
 
 if __name__ == "__main__":

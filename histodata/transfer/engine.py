@@ -181,6 +181,8 @@ class _Download:
                                         "The file keeps changing on the server, or the server cannot "
                                         "resume it safely; try again later.") from None
                 log.info("%s: %s; restarting from zero", self.shown_url, why)
+                if isinstance(why, segments.SegmentsRefused):
+                    self.connections = 1
                 self._start_over()
             except RetryableError as error:
                 progressed = self.partial.size > before and not isinstance(error, StalledError)
@@ -222,8 +224,8 @@ class _Download:
             return 0
         if body.total - body.start < segments.threshold():
             return 0
-        if not if_range_validator(body.etag, body.last_modified):
-            return 0                          # no If-Range possible: a change could go unnoticed
+        if not (if_range_validator(body.etag, body.last_modified) or self.expected):
+            return 0                          # neither If-Range nor a checksum would notice a change
         return self.slots.take(self.connections - 1)
 
     def _segmented(self, first: Body | None, extra: int) -> None:

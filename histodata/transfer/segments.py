@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 from .. import constants
@@ -35,6 +36,11 @@ DEFAULT_THRESHOLD = 32 << 20   # smaller files take one connection
 PIECE_MIN, PIECE_MAX = 256 << 10, 64 << 20
 PIECES_PER_CONNECTION = 4      # several pieces per worker: a slow connection delays one small piece
 SAVE_EVERY = 0.1               # seconds between saves of the pieces' progress (what a kill loses)
+REFUSALS = 2                   # non-206 answers in a row for one piece before falling back to one stream
+
+
+class SegmentsRefused(RestartFromZero):
+    """The server announces ranges but does not serve them: start again over one connection."""
 
 
 def threshold() -> int:
@@ -49,6 +55,7 @@ class Piece:
     end: int
     done: int = 0
     taken: bool = False
+    refused: int = 0              # answers in a row that were not a 206
 
     @property
     def position(self) -> int:
@@ -115,6 +122,7 @@ class Segments:
         self.bodies: dict[int, Body] = {}   # open bodies by id (closed on a failure)
         self.low = 0                      # index of the lowest unfinished piece
         self.fd = -1
+        self.tail = 0.0                   # seconds from the last byte written to the digests' input
 
     # -- the whole run ------------------------------------------------------------------------
     def run(self, first: Body | None) -> None:
@@ -131,13 +139,16 @@ class Segments:
             except BaseException as error:   # Ctrl-C in this thread: stop the workers, keep progress
                 self._fail(error)
             self._end(threads)
+            landed = time.monotonic()
             frontier.join()
+            self.tail = time.monotonic() - landed
         finally:
             self._save()
             os.close(self.fd)
         if self.error is not None:
             raise self.error
-        log.debug("%s: %d bytes over %d connections", self.job.shown_url, self.total, self.workers)
+        log.debug("%s: %d bytes over %d connections; hashes ready %.3f s after the last byte",
+                  self.job.shown_url, self.total, self.workers, self.tail)
 
     def _watch(self, threads) -> None:
         saved = None
@@ -244,16 +255,20 @@ class Segments:
 
     def _check(self, body: Body, piece: Piece) -> None:
         """Only bytes of the same version of the file, at the offset asked for, are written."""
-        if body.total is not None and body.total != self.total:
-            raise RestartFromZero(f"the file's size changed from {self.total} to {body.total} bytes")
-        if body.ranged:
-            return
         changed = any(old and new and old != new for old, new in
                       ((self.etag, body.etag), (self.last_modified, body.last_modified)))
         if changed:
             raise RestartFromZero("the file changed on the server (new ETag or Last-Modified) half-way")
-        raise RetryableError(f"{self.job.shown_url} answered a segment request with the whole file "
-                             "(HTTP 200 instead of 206)", "The server ignored Range; run the command again.")
+        if body.ranged:
+            if body.total is not None and body.total != self.total:
+                raise RestartFromZero(f"the file's size changed from {self.total} to {body.total} bytes")
+            piece.refused = 0
+            return
+        piece.refused += 1
+        if piece.refused >= REFUSALS:
+            raise SegmentsRefused("the server keeps answering segment requests without a 206")
+        raise RetryableError(f"{self.job.shown_url} answered a segment request with HTTP 200 instead of 206",
+                             "The server ignored Range; run the command again.")
 
     def _write(self, piece: Piece, body: Body) -> None:
         job, cancel = self.job, self.job.cancel

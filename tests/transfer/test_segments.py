@@ -68,10 +68,23 @@ def test_files_below_the_threshold_and_servers_without_ranges_take_one_stream(bu
     assert ranges(busy_server) == [""]
 
 
-def test_no_validator_no_segments(busy_server, tmp_path):
-    fetch(busy_server, tmp_path, validators=False)        # If-Range impossible: one stream
+def test_no_validator_and_no_checksum_no_segments(busy_server, tmp_path):
+    fetch(busy_server, tmp_path, validators=False, checksums={})   # nothing would notice a change
     assert ranges(busy_server) == [""]
     assert (tmp_path / "out" / "big.bin").read_bytes() == DATA
+
+
+def test_without_validators_an_expected_checksum_vouches_for_the_pieces(busy_server, tmp_path):
+    fetch(busy_server, tmp_path, validators=False)                 # the GDC, Girder: md5 known
+    asked = busy_server.requests_for("/big.bin")
+    assert len(asked) == len(DATA) // PIECE and not any("If-Range" in r["headers"] for r in asked)
+    assert (tmp_path / "out" / "big.bin").read_bytes() == DATA
+
+
+def test_a_server_that_keeps_ignoring_ranges_gets_one_stream(busy_server, tmp_path):
+    result = fetch(busy_server, tmp_path, ["ok"] + ["ignore-range"] * 8)
+    assert (tmp_path / "out" / "big.bin").read_bytes() == DATA and result.hashes["md5"] == md5(DATA)
+    assert ranges(busy_server)[-1] == ""                          # started again, one connection
 
 
 @pytest.mark.parametrize("fault", ["drop:1000", "truncate:5000", "ignore-range", "status:503"])
