@@ -56,7 +56,8 @@ def contenders(url: str, out: Path, md5: str, names) -> dict:
     check = f"md5sum {out}/f.bin | grep -q {md5}"
     table = {
         "histodata": histodata_argv(url, out / "f.bin", md5),
-        "aria2c -x8": f"aria2c -x8 -q --allow-overwrite=true --file-allocation=none -d {out} -o f.bin {url} && {check}",
+        "aria2c -x8": (f"aria2c -x8 -q --allow-overwrite=true --file-allocation=none -d {out} -o f.bin {url}"
+                       f" && {check}"),
         "curl": f"curl -s -o {out}/f.bin {url} && {check}",
     }
     return {name: table[name] for name in names}
@@ -141,7 +142,8 @@ def frontier_cost(url: str, out: Path, md5: str, size: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--throttled-mib", type=int, default=512)
     parser.add_argument("--loopback-mib", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=2)
@@ -162,7 +164,8 @@ def main() -> None:
         with NginxServer(www, slow_rate=RATE) as nginx:
             slow = nginx.slow_url_for("throttled.bin")
             throttled = race(slow, out, throttled_md5, ("histodata", "aria2c -x8", "curl"), args.repeat)
-            loopback = race(nginx.url_for("loopback.bin"), out, loopback_md5, ("histodata", "curl"), args.repeat)
+            loopback = race(nginx.url_for("loopback.bin"), out, loopback_md5, ("histodata", "curl"),
+                            args.repeat)
             killed = kill_and_resume(nginx, slow, out, throttled_md5, args.throttled_mib << 20)
             killed["frontier"] = frontier_cost(slow, out, throttled_md5, args.throttled_mib << 20)
     finally:
@@ -178,14 +181,16 @@ def verdict(ok: bool) -> str:
 def report(args, throttled, loopback, killed) -> None:
     (best, cpu, rss), (lbest, lcpu, lrss) = throttled, loopback
     mib = args.throttled_mib
-    print(f"{mib} MiB from nginx at {RATE / 1e6:.0f} MB/s per connection, md5 checked (best of {args.repeat}):")
+    print(f"{mib} MiB from nginx at {RATE / 1e6:.0f} MB/s per connection, md5 checked "
+          f"(best of {args.repeat}):")
     for name in best:
         print(f"  {name:<22} {best[name]:7.2f} s  ({mib / best[name]:6.0f} MiB/s)  cpu {cpu[name]:.2f} s")
     to_aria2 = best["histodata"] / best["aria2c -x8"]
     over_curl = best["curl"] / best["histodata"]
     print(f"  histodata / (aria2c -x8 && md5sum) = {to_aria2:.2f}x (target <= {TARGET_ARIA2_RATIO}x) "
           f"{verdict(to_aria2 <= TARGET_ARIA2_RATIO)}")
-    print(f"  (curl && md5sum) / histodata       = {over_curl:.2f}x faster (target >= {TARGET_CURL_SPEEDUP}x) "
+    print(f"  (curl && md5sum) / histodata       = {over_curl:.2f}x faster "
+          f"(target >= {TARGET_CURL_SPEEDUP}x) "
           f"{verdict(over_curl >= TARGET_CURL_SPEEDUP)}")
     lmib = args.loopback_mib
     ratio = lbest["histodata"] / lbest["curl"]
@@ -202,7 +207,8 @@ def report(args, throttled, loopback, killed) -> None:
           f"for {mib << 20}: {killed['extra']:.1%} extra (target <= {TARGET_EXTRA:.0%}) "
           f"{verdict(killed['extra'] <= TARGET_EXTRA)}")
     frontier = killed["frontier"]
-    print(f"hash frontier (in-process, {mib} MiB throttled, {frontier['wall']:.2f} s): digests' input complete "
+    print(f"hash frontier (in-process, {mib} MiB throttled, {frontier['wall']:.2f} s): "
+          f"digests' input complete "
           f"{frontier['tail'] * 1000:.0f} ms after the last byte; its read-back of the whole file from the "
           f"page cache costs about {frontier['reread']:.2f} s of copying, spread over the download")
 
