@@ -265,3 +265,19 @@ def test_fetch_of_an_s3_source_uses_segments_unless_told_one_connection(emulate,
     pieces = [r for r in bucket.server.requests if r.path.endswith("slide.svs") and r.headers.get("range")]
     assert bool(pieces) is segmented
     assert all(r.headers.get("if-range") == f'"{md5(DATA)}"' for r in pieces)
+
+
+def test_fetch_of_gdc_slides_uses_segments_vouched_for_by_the_md5(emulate):
+    """The GDC names no ETag: the md5 from its listing lets the pieces come over several connections."""
+    from emulators.gdc import GDCEmulator
+
+    import histodata
+    from histodata.layout import dataset_paths
+
+    api = emulate(GDCEmulator())
+    api.add("f-big", "TCGA-A1-0001-01Z-00-DX1.AA.svs", DATA, "TCGA-BRCA", "TCGA-A1-0001")
+    histodata.fetch("tcga", quiet=True, standardize=False, connections=4)
+    saved = dataset_paths("tcga").raw / "TCGA-BRCA" / "TCGA-A1-0001-01Z-00-DX1.AA.svs"
+    assert saved.read_bytes() == DATA
+    pieces = [r for r in api.server.requests if r.path.startswith("/data/") and r.headers.get("range")]
+    assert len(pieces) == len(DATA) // PIECE - 1
