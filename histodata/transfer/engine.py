@@ -246,7 +246,10 @@ class _Download:
             raise
 
     def write_error(self, err: OSError) -> DownloadError:
-        return _write_error(err, self.target, self.partial.size)
+        """A failed write of a segment (the bytes kept are those the pieces record)."""
+        state = self.partial.state
+        pieces = segments.from_state(state.segments, state.total) if state.segments else None
+        return _write_error(err, self.target, segments.done_bytes(pieces) if pieces else self.partial.size)
 
     def _open(self, offset: int) -> Body:
         state = self.partial.state
