@@ -4,7 +4,8 @@
    `histodata download --md5` (default: up to 8 connections) vs `aria2c -x8 && md5sum` (target:
    at most 1.2x its time; aria2 then splits in 5, so `aria2c -x8 -s8` is shown too) and vs
    `curl && md5sum` (target: at least 4x faster).
-2. 1 GiB over unthrottled loopback: `histodata download` vs `curl && md5sum` (target: at most 1.05x).
+2. 1 GiB over unthrottled loopback: `histodata download` vs `curl && md5sum` (target: at most 1.05x),
+   with `histodata download --connections 1` (one stream, the engine before segments) alongside.
 3. Peak RSS of the `histodata download` process (target: below 150 MB).
 4. SIGKILL of a segmented download at 50 %, then a rerun: the bytes nginx sent over both runs beyond
    the file's size (target: at most 15 % extra).
@@ -57,6 +58,7 @@ def contenders(url: str, out: Path, md5: str, names) -> dict:
     check = f"md5sum {out}/f.bin | grep -q {md5}"
     table = {
         "histodata": histodata_argv(url, out / "f.bin", md5),
+        "histodata --connections 1": [*histodata_argv(url, out / "f.bin", md5), "--connections", "1"],
         "aria2c -x8": (f"aria2c -x8 -q --allow-overwrite=true --file-allocation=none -d {out} -o f.bin {url}"
                        f" && {check}"),
         "aria2c -x8 -s8": (f"aria2c -x8 -s8 -q --allow-overwrite=true --file-allocation=none -d {out} "
@@ -74,7 +76,7 @@ def race(url: str, out: Path, md5: str, names, repeat: int) -> tuple[dict, dict,
         for name, command in contenders(url, out, md5, names).items():
             clean(out)
             seconds, used, peak = timed_process(command, shell=isinstance(command, str))
-            if name == "histodata":
+            if name.startswith("histodata"):
                 rss = max(rss, peak)
             if seconds < best[name]:
                 best[name], cpu[name] = seconds, used
@@ -168,8 +170,8 @@ def main() -> None:
             slow = nginx.slow_url_for("throttled.bin")
             throttled = race(slow, out, throttled_md5, ("histodata", "aria2c -x8", "aria2c -x8 -s8", "curl"),
                              args.repeat)
-            loopback = race(nginx.url_for("loopback.bin"), out, loopback_md5, ("histodata", "curl"),
-                            args.repeat)
+            loopback = race(nginx.url_for("loopback.bin"), out, loopback_md5,
+                            ("histodata", "histodata --connections 1", "curl"), args.repeat)
             killed = kill_and_resume(nginx, slow, out, throttled_md5, args.throttled_mib << 20)
             killed["frontier"] = frontier_cost(slow, out, throttled_md5, args.throttled_mib << 20)
     finally:
@@ -206,6 +208,8 @@ def report(args, throttled, loopback, killed) -> None:
         print(f"  {name:<22} {lbest[name]:7.2f} s  ({lmib / lbest[name]:6.0f} MiB/s)  cpu {lcpu[name]:.2f} s")
     print(f"  histodata / (curl && md5sum) = {ratio:.2f}x (target <= {TARGET_LOOPBACK_RATIO}x) "
           f"{verdict(ratio <= TARGET_LOOPBACK_RATIO)}")
+    single = lbest["histodata --connections 1"] / lbest["curl"]
+    print(f"  histodata --connections 1 (one stream, as before) / (curl && md5sum) = {single:.2f}x")
     peak = max(rss, lrss) / 1e6
     print(f"peak RSS of histodata download: {peak:.1f} MB (target < {TARGET_RSS_MB} MB) "
           f"{verdict(peak < TARGET_RSS_MB)}")
