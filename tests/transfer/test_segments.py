@@ -3,6 +3,7 @@ hashed in one pass, resumed piece by piece, and never a file stitched from two v
 from __future__ import annotations
 
 import json
+import signal
 import time
 
 import pytest
@@ -220,6 +221,19 @@ def test_kill_9_mid_segmented_download_then_rerun_keeps_the_pieces(site, tmp_pat
     assert again and all(r["status"] == 206 and r["if_range"] and r["range"] for r in again)
     assert sum(r["bytes_sent"] for r in again) == len(DATA) - report["resumed_from"]
     assert leftovers(target.parent) == ["big.bin"]
+
+
+def test_ctrl_c_mid_segmented_download_keeps_the_pieces(site, tmp_path):
+    target = tmp_path / "out" / "big.bin"
+    process = start_cli(*cli_args(target), env=site.slow_env)
+    recorded_bytes(target.parent, 400_000)
+    process.send_signal(signal.SIGINT)
+    code, _out, err = finish(process)
+    assert code == 130 and "run the same command again to resume" in err and "Traceback" not in err
+    kept = recorded_bytes(target.parent, 400_000, timeout=1)
+    result = run_cli(*cli_args(target), env=site.fast_env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["resumed_from"] >= kept and target.read_bytes() == DATA
 
 
 def test_disk_full_mid_segmented_download_keeps_the_pieces_then_resumes(site, tmp_path):
