@@ -35,7 +35,7 @@ def download_many(tasks, workers: int = DEFAULT_WORKERS, per_host: int | None = 
     """
     tasks = list(tasks)
     workers = max(1, int(workers or DEFAULT_WORKERS))
-    session = session or new_session(pool_size=max(16, workers))
+    session = session or new_session(pool_size=max(16, workers), connections=connections)
     connections = wanted_connections(connections, session)
     limits = HostLimits(session, per_host or workers, connections)
     policy = RetryPolicy.from_env()
