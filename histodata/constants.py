@@ -17,6 +17,8 @@ ENV_ARCHIVE_MAX_BYTES = "HISTODATA_ARCHIVE_MAX_BYTES"      # bomb guard: most by
 ENV_ARCHIVE_MAX_RATIO = "HISTODATA_ARCHIVE_MAX_RATIO"      # bomb guard: most uncompressed/compressed ratio
 ENV_ARCHIVE_MAX_MEMBERS = "HISTODATA_ARCHIVE_MAX_MEMBERS"  # bomb guard: most members in one archive
 ENV_MAX_PAGES = "HISTODATA_MAX_PAGES"   # most pages one listing may take (sources.pager)
+ENV_CONNECTIONS = "HISTODATA_CONNECTIONS"  # most connections for one large file (--connections; 1: off)
+ENV_SEGMENT_MIN = "HISTODATA_SEGMENT_MIN"  # bytes from which a file is fetched in segments
 
 # A listing that has not ended after this many pages is an error, not a silent truncation
 # (50,000 pages: 50 million S3 keys, 10 million Kaggle files).
@@ -123,6 +125,16 @@ def low_speed(default_limit: float, default_time: float) -> tuple[float, float]:
     """(bytes per second, seconds): a download slower than this over that long is stalled;
     $HISTODATA_LOW_SPEED_LIMIT and $HISTODATA_LOW_SPEED_TIME (0 turns the guard off)."""
     return _env_number(ENV_LOW_SPEED_LIMIT, default_limit), _env_number(ENV_LOW_SPEED_TIME, default_time)
+
+
+def connections(default: int) -> int:
+    """Most connections for one large file: $HISTODATA_CONNECTIONS, else `default` (at least 1)."""
+    return max(1, int(_env_number(ENV_CONNECTIONS, default)))
+
+
+def segment_min(default: int) -> int:
+    """Files at least this many bytes are fetched in segments: $HISTODATA_SEGMENT_MIN, else `default`."""
+    return max(1, int(_env_number(ENV_SEGMENT_MIN, default)))
 
 
 def zenodo_token() -> str | None:

@@ -49,8 +49,10 @@ def respect_rate_limit(response, *args, now: float | None = None, **kwargs) -> N
 class Session(requests.Session):
     """requests.Session with histodata's user agent, mirror map, offline mode and timeouts."""
 
-    def __init__(self, pool_size: int = 16):
+    def __init__(self, pool_size: int = 16, connections: int | None = None):
         super().__init__()
+        self.connections = connections   # most connections for one large file (None: the default)
+        pool_size = max(pool_size, 2 * (connections or 8))   # segments reuse their connections
         self.headers["User-Agent"] = USER_AGENT
         self._mirrors = parse_mirrors(constants.mirrors_spec())
         self._originals: dict[str, str] = {}  # mirrored URL -> the URL before the mirror map
@@ -101,5 +103,6 @@ class Session(requests.Session):
                 prepared_request.headers.pop(header, None)
 
 
-def new_session(pool_size: int = 16) -> Session:
-    return Session(pool_size=pool_size)
+def new_session(pool_size: int = 16, connections: int | None = None) -> Session:
+    """A Session; `connections` (--connections) bounds the connections of one large file."""
+    return Session(pool_size=pool_size, connections=connections)

@@ -54,6 +54,7 @@ class Job:
     quiet: bool | None = None
     standardize: bool = True
     where: list = field(default_factory=list)     # sources.select conditions (--where)
+    connections: int | None = None                # most connections for one large file (--connections)
     runner: object = None                         # cluster.ClusterRunner: downloads as Dask tasks
     shard: tuple[int, int] | None = None          # (I, N): only the I-th of N parts (shards.py)
 
@@ -65,7 +66,8 @@ class Job:
 
 def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=None, dry_run: bool = False,
           workers: int | None = None, quiet: bool | None = None, source: int | None = None,
-          standardize: bool = True, where=None, client=None, shard=None) -> FetchReport:
+          standardize: bool = True, where=None, client=None, shard=None,
+          connections: int | None = None) -> FetchReport:
     """Download, verify and standardize a dataset into `<root>/<id>/`; returns what was done.
 
     `files`: glob patterns selecting a subset (path under raw/ or base name); `where`: per-file
@@ -74,12 +76,13 @@ def fetch(dataset_id: str, root=None, files: list[str] | None = None, from_dir=N
     `dry_run`: only list what would be downloaded; `source`: use only the entry's N-th source
     (1-based); `client`: a `distributed.Client` (or a scheduler address, `local`, `local:N`) whose
     workers download into the root (see `histodata.cluster`); `shard`: `(i, n)` or `"i/n"`, only
-    the i-th of n deterministic parts of the selected files (job arrays; see `histodata.shards`).
-    Raises when not everything asked for ends in place, verified.
+    the i-th of n deterministic parts of the selected files (job arrays; see `histodata.shards`);
+    `connections`: most connections for one large file (1 = one stream). Raises when not everything
+    asked for ends in place, verified.
     """
     entry = load_registry().entry(dataset_id)
     job = Job(entry, dataset_paths(entry.id, root), list(files or []), workers, quiet, standardize,
-              parse_where(where), shard=parse_shard(shard))
+              parse_where(where), connections, shard=parse_shard(shard))
     with open_runner(None if dry_run else client) as job.runner:      # (a dry run downloads nothing)
         return fetch_job(job, from_dir, dry_run, source)
 
@@ -114,7 +117,7 @@ def fetch_job(job: Job, from_dir, dry_run: bool, source: int | None) -> FetchRep
 def fetch_from_sources(job: Job, candidates, dry_run: bool = False) -> FetchReport:
     """Try each source in turn for the files still missing; fall back on failure and say so."""
     report = FetchReport(job.entry.id, str(job.paths.raw), dry_run=dry_run)
-    session = new_session(pool_size=max(16, job.workers or 4))
+    session = new_session(pool_size=max(16, job.workers or 4), connections=job.connections)
     errors: list[tuple[str, HistodataError]] = []
     in_place = 0        # files of the selection verified on disk when a source failed
     for position, (index, source) in enumerate(candidates):

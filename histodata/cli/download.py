@@ -42,7 +42,8 @@ def download(args) -> int:
     scoped(headers, args.url)               # the headers given are for this URL's host only
     checksums = {name: getattr(args, name) for name in CHECKSUM_ALGORITHMS if getattr(args, name, None)}
     result = download_url(args.url, output_path(args.url, args.output), checksums, args.size, headers,
-                          quiet=True if args.quiet else None, allow_html=args.allow_html)
+                          quiet=True if args.quiet else None, allow_html=args.allow_html,
+                          connections=args.connections)
     if args.json:
         emit_json(result.to_dict())
         return 0

@@ -22,7 +22,7 @@ def fetch(args) -> int:
                                dry_run=args.dry_run, workers=args.workers,
                                quiet=True if args.quiet or args.json else None,
                                source=args.source, standardize=not args.no_standardize, where=args.where,
-                               client=args.cluster, shard=args.shard)
+                               client=args.cluster, shard=args.shard, connections=args.connections)
     except IncompleteError as err:
         if args.json and err.report is not None:
             emit_json(err.report.to_dict())

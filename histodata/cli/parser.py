@@ -94,6 +94,21 @@ def add_catalog_commands(sub) -> None:
     p.set_defaults(handler="croissant:croissant")
 
 
+def connections_count(text: str) -> int:
+    """--connections N: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give at least 1 (1 = one stream per file)")
+    return value
+
+
+CONNECTIONS_HELP = ("most connections for one large file on a server that honours ranges (default 8, or "
+                    "$HISTODATA_CONNECTIONS; 1 = one stream); they count against the per-host limits")
+
+
 def add_data_commands(sub) -> None:
     p = sub.add_parser("fetch", help="download, verify and standardize a dataset",
                        description="Resolve the entry's sources into files, download and verify them into "
@@ -116,6 +131,7 @@ def add_data_commands(sub) -> None:
     p.add_argument("--shard", metavar="I/N",
                    help="only the I-th of N deterministic parts of the selected files (1 <= I <= N; job "
                         "arrays); shards may run at once into one root; a later plain fetch finishes")
+    p.add_argument("--connections", type=connections_count, metavar="N", help=CONNECTIONS_HELP)
     p.add_argument("--source", type=positive_int, metavar="N", help="use only the entry's N-th source (1-based)")
     p.add_argument("--no-standardize", action="store_true", help="stop after the verified raw files")
     p.add_argument("--no-keep-raw", action="store_true",
@@ -166,6 +182,7 @@ def add_data_commands(sub) -> None:
     p.add_argument("--size", type=non_negative_int, help="expected size in bytes")
     p.add_argument("--header", action="append", metavar="'NAME: VALUE'",
                    help="extra request header, e.g. an Authorization (never printed or logged; repeatable)")
+    p.add_argument("--connections", type=connections_count, metavar="N", help=CONNECTIONS_HELP)
     p.add_argument("--allow-html", action="store_true",
                    help="accept an HTML answer (the file really is HTML)")
     p.add_argument("--quiet", action="store_true", help="no progress display")

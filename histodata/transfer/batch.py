@@ -7,11 +7,11 @@ import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ..errors import BatchError, HistodataError, failure_summary
 from ..http import new_session
-from .engine import download, ensure_free_space
+from .engine import download, ensure_free_space, wanted_connections
+from .hosts import POLITE_LIMITS, HostLimits, host_limit  # noqa: F401  (HostLimits and POLITE_LIMITS lived here)
 from .models import DownloadResult, DownloadTask
 from ..progress import TransferDisplay
 from .retry import RetryPolicy
@@ -19,47 +19,22 @@ from .retry import RetryPolicy
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 4
-# Hosts that ask for restraint get at most this many parallel downloads whatever --workers says.
-POLITE_LIMITS = {"zenodo.org": 4, "drive.google.com": 2, "drive.usercontent.google.com": 2,
-                 "docs.google.com": 2, "figshare.com": 2, "ndownloader.figshare.com": 2}
-
-
-class HostLimits:
-    """One semaphore per host (after the mirror map), so no host gets more than its share."""
-
-    def __init__(self, session, per_host: int):
-        self._session, self._per_host = session, per_host
-        self._semaphores: dict[str, threading.Semaphore] = {}
-        self._lock = threading.Lock()
-
-    def slot(self, url: str) -> threading.Semaphore:
-        host, limit = host_limit(self._session, url, self._per_host)
-        with self._lock:
-            if host not in self._semaphores:
-                self._semaphores[host] = threading.BoundedSemaphore(limit)
-            return self._semaphores[host]
-
-
-def host_limit(session, url: str, per_host: int) -> tuple[str, int]:
-    """(the host a URL's bytes come from, after the mirror map; the most parallel downloads it
-    gets): `per_host`, or less for hosts that ask for restraint. Also the cluster-wide rule."""
-    original = (urlsplit(url).hostname or "").lower()
-    mapped = session.map_url(url) if hasattr(session, "map_url") else url
-    return urlsplit(mapped).netloc.lower(), max(1, min(per_host, POLITE_LIMITS.get(original, per_host)))
-
-
 def download_many(tasks, workers: int = DEFAULT_WORKERS, per_host: int | None = None,
-                  quiet: bool | None = None, session=None) -> list[DownloadResult]:
+                  quiet: bool | None = None, session=None,
+                  connections: int | None = None) -> list[DownloadResult]:
     """Download every task (in parallel), then raise one BatchError naming each failure
     (its `failures` are (DownloadTask, error) pairs, its `results` the files that arrived).
+    A large file takes up to `connections` connections (default: $HISTODATA_CONNECTIONS or 8), and
+    every connection counts against its host's limit.
 
     Results come back in the order of `tasks`. Ctrl-C stops every download and keeps the partial
     files for the next run.
     """
     tasks = list(tasks)
     workers = max(1, int(workers or DEFAULT_WORKERS))
-    session = session or new_session(pool_size=max(16, workers))
-    limits = HostLimits(session, per_host or workers)
+    session = session or new_session(pool_size=max(16, workers), connections=connections)
+    connections = wanted_connections(connections, session)
+    limits = HostLimits(session, per_host or workers, connections)
     policy = RetryPolicy.from_env()
     check_total_space(tasks)
     cancel = threading.Event()
@@ -67,15 +42,19 @@ def download_many(tasks, workers: int = DEFAULT_WORKERS, per_host: int | None = 
 
     def run(index: int, task: DownloadTask) -> None:
         with limits.slot(task.url):
-            if cancel.is_set():
-                return
+            slots = limits.connections(task.url)
+            slots.take(1, block=True)          # this file's own connection
             try:
+                if cancel.is_set():
+                    return
                 outcomes[index] = download(task.url, task.path, task.checksums, task.size, task.headers,
                                            session=session, allow_html=task.allow_html, policy=policy,
-                                           display=display, cancel=cancel,
-                                           work_dir=task.work_dir)
+                                           display=display, cancel=cancel, work_dir=task.work_dir,
+                                           connections=connections, slots=slots)
             except HistodataError as error:
                 outcomes[index] = error
+            finally:
+                slots.give(1)
 
     total = sum(t.size for t in tasks) if all(t.size is not None for t in tasks) else None
     with TransferDisplay(quiet, files=len(tasks), total_bytes=total) as display, \

@@ -8,13 +8,15 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .. import constants
 from ..errors import ChecksumError, DownloadError
 from ..http import SECRET_HEADERS, new_session
 from ..redact import register_secret
-from . import sanity
+from . import sanity, segments
 from .ftp_transport import open_ftp
 from .hashing import StreamHasher, mismatches, normalize_checksums
-from .http_transport import open_http
+from .hosts import ConnectionSlots, polite_limit
+from .http_transport import if_range_validator, open_http
 from .models import DownloadResult
 from .partial import Partial, PartialState
 from ..progress import TransferDisplay
@@ -34,22 +36,41 @@ def download(url: str, path, checksums: dict[str, str] | None = None, size: int 
              headers: dict[str, str] | None = None, *, session=None, quiet: bool | None = None,
              allow_html: bool = False, policy: RetryPolicy | None = None,
              display: TransferDisplay | None = None, cancel: threading.Event | None = None,
-             work_dir=None) -> DownloadResult:
+             work_dir=None, connections: int | None = None, slots: ConnectionSlots | None = None
+             ) -> DownloadResult:
     """Download `url` to `path`, verified against `size` and `checksums` ({"md5": hex, ...}).
 
     Bytes stream into a per-process partial file while every expected algorithm plus sha256 is
     computed; only verified bytes are renamed into place. The partial, its state and the lock live
     in `work_dir` (default: beside `path`). An interrupted download resumes on the next call.
-    Raises DownloadError, or ChecksumError for wrong bytes.
+    A large file on a server that honours ranges comes over up to `connections` connections
+    (default: $HISTODATA_CONNECTIONS, else 8; 1 = one stream), the extra ones taken from `slots`
+    (the host's free connections, see `hosts`) when given. Raises DownloadError, or ChecksumError
+    for wrong bytes.
     """
+    session = session or new_session()
+    connections = polite_limit(url, wanted_connections(connections, session))
+    if slots is None:                       # on its own: this file's connections are all there is
+        slots = ConnectionSlots(connections)
+        slots.take(1)
     job = _Download(url, Path(path).expanduser().absolute(), normalize_checksums(checksums), size,
-                    dict(headers or {}), session or new_session(), allow_html,
+                    dict(headers or {}), session, allow_html,
                     policy or RetryPolicy.from_env(), cancel,
                     None if work_dir is None else Path(work_dir).expanduser().absolute())
+    job.connections, job.slots = connections, slots
     if display is not None:
         return job.run(display)
     with TransferDisplay(quiet) as own_display:
         return job.run(own_display)
+
+
+def wanted_connections(connections: int | None, session=None) -> int:
+    """--connections as given, else the session's (`fetch --connections`), else the environment's."""
+    if connections is None:
+        connections = getattr(session, "connections", None)
+    if connections is None:
+        return constants.connections(segments.DEFAULT_CONNECTIONS)
+    return max(1, int(connections))
 
 
 class _Download:
@@ -61,6 +82,8 @@ class _Download:
         self.url, self.target, self.expected, self.size = url, target, expected, size
         self.headers, self.session, self.allow_html, self.policy = headers, session, allow_html, policy
         self.cancel, self.work_dir = cancel, work_dir
+        self.connections, self.slots = 1, ConnectionSlots(1)
+        self.hashed = 0                   # bytes fed to the hasher (the contiguous prefix)
         self.shown_url = display_url(url)
         self.is_ftp = urlsplit(url).scheme.lower() == "ftp"
         for name, value in headers.items():
@@ -94,6 +117,12 @@ class _Download:
     def _kept_bytes(self) -> int:
         """Bytes of a claimed partial usable for resuming (0 = start from scratch)."""
         kept, state = self.partial.size, self.partial.state
+        pieces = segments.from_state(state.segments, state.total) if state.segments else None
+        if state.segments and pieces is None:
+            self.partial.restart()
+            return 0
+        if pieces is not None:
+            kept = segments.done_bytes(pieces)
         trustworthy = state.etag or state.last_modified or self.expected
         too_big = any(limit is not None and kept > limit for limit in (self.size, state.total))
         if kept and (not trustworthy or too_big):
@@ -121,8 +150,11 @@ class _Download:
         if not kept and self.partial.size:
             self.partial.restart()
         self.hasher = StreamHasher(self.expected)
+        state = self.partial.state
+        self.hashed = kept if not state.segments else segments.prefix(segments.from_state(state.segments,
+                                                                                          state.total))
         try:
-            self.hasher.update_from_file(self.partial.path, kept)
+            self.hasher.update_from_file(self.partial.path, self.hashed)
             self._receive()
             hashes = self.hasher.hexdigests()
         finally:
@@ -149,6 +181,8 @@ class _Download:
                                         "The file keeps changing on the server, or the server cannot "
                                         "resume it safely; try again later.") from None
                 log.info("%s: %s; restarting from zero", self.shown_url, why)
+                if isinstance(why, segments.SegmentsRefused):
+                    self.connections = 1
                 self._start_over()
             except RetryableError as error:
                 progressed = self.partial.size > before and not isinstance(error, StalledError)
@@ -157,13 +191,15 @@ class _Download:
 
     def _start_over(self) -> None:
         """Forget the kept bytes and their hashes."""
-        self.kept = 0
+        self.kept = self.hashed = 0
         self.hasher.close()
         self.hasher = StreamHasher(self.expected)
         self.display.rewind(self.handle, self.partial.size)
         self.partial.restart()
 
     def _attempt(self) -> None:
+        if self.partial.state.segments:     # a segmented partial: its missing pieces, If-Range guarded
+            return self._segmented(None, self.slots.take(self.connections - 1))
         offset = self.partial.size
         with self._open(offset) as body:
             if offset and not body.start:
@@ -172,12 +208,48 @@ class _Download:
                 self._check_same_file(body)
             self._check_announced_size(body)
             self._remember_validators(body)
+            extra = self._extra_connections(body)
+            if extra:
+                return self._segmented(body, extra)
             received = self._write(body)
         if body.total is not None and body.start + received < body.total:
             raise RetryableError(f"{self.shown_url}: the body ended after {body.start + received} of "
                                  f"{body.total} bytes", "Run the command again to resume.")
         if not self.partial.size and self.size != 0:
             raise sanity.empty_body_error(self.shown_url, 200)
+
+    def _extra_connections(self, body: Body) -> int:
+        """How many more connections this body's file gets (0: stream it on this one)."""
+        if self.is_ftp or self.connections < 2 or not body.accepts_ranges or body.total is None:
+            return 0
+        if body.total - body.start < segments.threshold():
+            return 0
+        if not (if_range_validator(body.etag, body.last_modified) or self.expected):
+            return 0                          # neither If-Range nor a checksum would notice a change
+        return self.slots.take(self.connections - 1)
+
+    def _segmented(self, first: Body | None, extra: int) -> None:
+        """The rest of the file over 1 + `extra` connections (see `segments`)."""
+        state = self.partial.state
+        if first is None:
+            pieces = segments.from_state(state.segments, state.total)
+        else:
+            pieces = segments.plan(first.start, first.total, 1 + extra)
+            state.segments = segments.to_state(pieces)
+            self.partial.save()
+        try:
+            segments.Segments(self, pieces, state.total, 1 + extra, self.slots.give).run(first)
+        except BaseException:
+            if first is not None and not self.partial.size:
+                state.segments = None           # nothing written: the next run starts plainly
+                self.partial.save()
+            raise
+
+    def write_error(self, err: OSError) -> DownloadError:
+        """A failed write of a segment (the bytes kept are those the pieces record)."""
+        state = self.partial.state
+        pieces = segments.from_state(state.segments, state.total) if state.segments else None
+        return _write_error(err, self.target, segments.done_bytes(pieces) if pieces else self.partial.size)
 
     def _open(self, offset: int) -> Body:
         state = self.partial.state
@@ -227,6 +299,7 @@ class _Download:
                         raise KeyboardInterrupt
                     out.write(chunk)
                     self.hasher.update(chunk)
+                    self.hashed += len(chunk)
                     received += len(chunk)
                     self.display.advance(self.handle, len(chunk))
                     speed.add(len(chunk))

@@ -30,11 +30,13 @@ def if_range_validator(etag: str | None, last_modified: str | None) -> str | Non
 
 
 def open_http(session: requests.Session, url: str, *, offset: int, etag: str | None,
-              last_modified: str | None, headers: dict[str, str], allow_html: bool) -> Body:
-    """GET `url` from `offset` (Range guarded by If-Range); raise for answers that are not the file."""
+              last_modified: str | None, headers: dict[str, str], allow_html: bool,
+              end: int | None = None) -> Body:
+    """GET `url` from `offset` (to `end`, excluded, for one segment; Range guarded by If-Range);
+    raise for answers that are not the file."""
     request_headers = {"Accept-Encoding": "identity", **headers}
-    if offset:
-        request_headers["Range"] = f"bytes={offset}-"
+    if offset or end is not None:
+        request_headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
         validator = if_range_validator(etag, last_modified)
         if validator:
             request_headers["If-Range"] = validator
@@ -80,8 +82,9 @@ def _body(response: requests.Response, url: str, offset: int, etag: str | None,
         if sanity.looks_like_html(first):
             raise sanity.html_error(first, url, status)
         chunks = itertools.chain([first], chunks)  # a mislabelled binary file: keep it
+    ranges = status == 206 or response.headers.get("Accept-Ranges", "").strip().lower() == "bytes"
     return Body(start=start, total=total, chunks=chunks, etag=new_etag, last_modified=new_modified,
-                close=response.close)
+                close=response.close, ranged=status == 206, accepts_ranges=ranges)
 
 
 def _position(response: requests.Response, status: int) -> tuple[int, int | None]:

@@ -51,6 +51,7 @@ class PartialState:
     etag: str | None = None
     last_modified: str | None = None
     total: int | None = None   # the whole file's size as the server first announced it
+    segments: list | None = None  # a segmented download's pieces: [[start, end, bytes written], ...]
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
 
@@ -173,7 +174,7 @@ class Partial:
     def restart(self) -> None:
         """Forget the bytes (the server ignored Range or the file changed upstream)."""
         self.path.write_bytes(b"")
-        self.state.etag = self.state.last_modified = self.state.total = None
+        self.state.etag = self.state.last_modified = self.state.total = self.state.segments = None
         self.save()
 
     def commit(self) -> None:
@@ -226,7 +227,7 @@ class Partial:
         for number, (_size, partial, state) in enumerate(usable):
             if number == 0 and self._take(partial):
                 self.state.etag, self.state.last_modified = state.etag, state.last_modified
-                self.state.total = state.total
+                self.state.total, self.state.segments = state.total, state.segments
             else:
                 _remove(partial, partial.with_name(partial.name + ".json"))
 

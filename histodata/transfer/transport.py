@@ -20,6 +20,8 @@ class Body:
     etag: str | None = None
     last_modified: str | None = None
     close: Callable[[], None] = field(default=lambda: None)
+    ranged: bool = False                  # a 206: the bytes asked for, not the whole file
+    accepts_ranges: bool = False          # the server honours Range (Accept-Ranges: bytes, or a 206)
 
     def __enter__(self) -> "Body":
         return self

@@ -163,7 +163,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _serve(self, route: Route, data: bytes, etag: str, modified: str, ignore_range: bool,
                cut: int | None, ignore_if_range: bool = False, trickle: float | None = None) -> None:
-        start, status = 0, 200
+        start, end, status = 0, len(data), 200
         wanted = _RANGE.match(self.headers.get("Range", ""))
         if_range = None if ignore_if_range else self.headers.get("If-Range")
         range_applies = wanted and not ignore_range and (if_range is None or if_range in (etag, modified))
@@ -172,7 +172,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if start >= len(data):
                 return self._plain(416, b"", {"Content-Range": f"bytes */{len(data)}"})
             status = 206
-        body = data[start:]
+            if wanted.group(2):
+                end = min(len(data), int(wanted.group(2)) + 1)
+        body = data[start:end]
         self.send_response(status)
         self.send_header("Content-Type", route.content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -181,7 +183,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", modified)
         if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
         for key, value in route.headers.items():
             self.send_header(key, value)
         self.end_headers()
