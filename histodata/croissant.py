@@ -75,10 +75,11 @@ class Croissant:
         """The JSON text, with anything secret-looking redacted (as in every file histodata writes)."""
         return redact(json.dumps(self.jsonld, indent=1, ensure_ascii=False))
 
-    def warn(self, dataset_id: str) -> None:
-        """One warning naming what the entry does not say (nothing when it says everything)."""
+    def warn(self, dataset_id: str, level: int = logging.WARNING) -> None:
+        """One message naming what the entry does not say (nothing when it says everything): a
+        warning for `histodata croissant`, the debug log when a fetch writes the file."""
         if self.missing:
-            log.warning("the Croissant file of %s lacks %s (the registry entry does not say); it is valid "
+            log.log(level, "the Croissant file of %s lacks %s (the registry entry does not say); it is valid "
                         "without them.", dataset_id, ", ".join(self.missing))
 
 
@@ -316,7 +317,7 @@ def write_croissant(entry: dict, paths: DatasetPaths) -> Path | None:
         return None
     finally:
         tmp.unlink(missing_ok=True)
-    result.warn(paths.id)
+    result.warn(paths.id, logging.DEBUG)      # a fetch is not the place to audit the registry entry
     return target
 
 

@@ -254,6 +254,7 @@ def finish(job: Job, report: FetchReport) -> None:
     else:
         standardize_part(job, report)
     report.standardized = report.standardize_note is None
+    report.standardized_part = report.standardized and not report.complete
     if report.standardized:
         describe(job)
 

@@ -46,6 +46,7 @@ class FetchReport:
     sources_used: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
     standardized: bool = False
+    standardized_part: bool = False     # standardized from a part of the dataset (--files/--where)
     standardize_note: str | None = None
     ingest: dict | None = None          # --from: adopted, missing, unexpected and mismatched files
     listed_from: str | None = None      # a dry run answered without listing: "registry", or "index" (estimates)

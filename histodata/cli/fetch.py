@@ -47,7 +47,8 @@ def summary(report: FetchReport) -> str:
     arrived = (f"{adopted} file(s) adopted" if adopted else f"{downloaded} file(s) fetched")
     return (f"{report.dataset}: {arrived} ({human_size(report.fetched_bytes)}), "
             f"{len(report.files)} in place in {report.raw_dir}"
-            + (" and standardized." if report.standardized else ".")
+            + ((" and standardized (a part of the dataset: `load()` works on it)." if report.standardized_part
+                else " and standardized.") if report.standardized else ".")
             + (f" Standardization {report.standardize_note}." if report.standardize_note else ""))
 
 
