@@ -16,6 +16,8 @@ import shutil
 import socket
 from pathlib import Path
 
+from .locking import pid_alive
+
 _PATTERN = re.compile(r"\.(\d+)@([A-Za-z0-9_-]{1,40})\.[0-9a-z]{1,16}\.tmp$")
 _done: set[tuple[int, str]] = set()   # (pid, folder) already reclaimed by this process
 
@@ -44,13 +46,7 @@ def owner_is_dead(name: str) -> bool:
     pid = int(match.group(1))
     if pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:      # exists, owned by another user
-        return False
-    return _is_zombie(pid)
+    return not pid_alive(pid) or _is_zombie(pid)
 
 
 def _is_zombie(pid: int) -> bool:

@@ -61,6 +61,12 @@ def accept_verbose_anywhere(parser: argparse.ArgumentParser) -> None:
                 accept_verbose_anywhere(command)
 
 
+def dataset_arguments(p: argparse.ArgumentParser) -> None:
+    """The dataset a data command works on, and the root it lives in."""
+    p.add_argument("id", help="the dataset's id (any case, or one of its aliases)")
+    p.add_argument("--root", help="data root (default: $HISTODATA_HOME or the user data folder)")
+
+
 def add_catalog_commands(sub) -> None:
     p = sub.add_parser("search", help="search the catalog",
                        description="Free-text search over names, aliases, summaries, organs, stains and "
@@ -113,8 +119,7 @@ def add_data_commands(sub) -> None:
     p = sub.add_parser("fetch", help="download, verify and standardize a dataset",
                        description="Resolve the entry's sources into files, download and verify them into "
                                    "<root>/<id>/raw/, then standardize them into the local layout.")
-    p.add_argument("id")
-    p.add_argument("--root", help="data root (default: $HISTODATA_HOME or the user data folder)")
+    dataset_arguments(p)
     p.add_argument("--files", action="append", metavar="GLOB",
                    help="only files whose path matches this glob (repeatable)")
     p.add_argument("--where", action="append", metavar="FIELD=VALUE",
@@ -145,8 +150,7 @@ def add_data_commands(sub) -> None:
                        description="Re-hash the dataset's raw files offline: every file the registry lists "
                                    "must be there, with the registry's checksums and the sha256 recorded "
                                    "when it was fetched. Exit 1 when anything is missing or changed.")
-    p.add_argument("id")
-    p.add_argument("--root", help="data root")
+    dataset_arguments(p)
     p.add_argument("--files", action="append", metavar="GLOB",
                    help="only files whose path matches this glob (repeatable), e.g. after `fetch --files`")
     p.add_argument("--json", action="store_true")
@@ -156,8 +160,7 @@ def add_data_commands(sub) -> None:
                        description="Standardize a fetched dataset: redo what changed or is damaged, or "
                                    "everything with --force (images/, masks/, annotations/, extracted/ and "
                                    "the manifest are made again from raw/).")
-    p.add_argument("id")
-    p.add_argument("--root", help="data root")
+    dataset_arguments(p)
     p.add_argument("--force", action="store_true", help="redo it even when it is up to date")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--json", action="store_true", help="print a JSON report")
@@ -167,8 +170,7 @@ def add_data_commands(sub) -> None:
                        description="Remove a dataset's folder. With --raw-only, remove only the raw files "
                                    "its standardized copy does not need (that copy must be intact; files it "
                                    "uses in place stay); `verify` then reports them as dropped.")
-    p.add_argument("id")
-    p.add_argument("--root", help="data root")
+    dataset_arguments(p)
     p.add_argument("--raw-only", action="store_true", help="keep the standardized copy, reclaim the raw files")
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.set_defaults(handler="local:remove")

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import DownloadError
-from ..locking import SharedLock, acquire
+from ..locking import SharedLock, acquire, pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +71,6 @@ def _read_state(path: Path) -> PartialState | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill(pid, 0) would interrupt the process there: assume it lives
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def _possibly_active(partial: Path, state: PartialState) -> bool:
     """True when another live process may still be writing `partial` (only with a broken lock)."""
     try:
@@ -91,7 +79,7 @@ def _possibly_active(partial: Path, state: PartialState) -> bool:
         return False
     if not recent or state.pid == os.getpid() and state.host == socket.gethostname():
         return False
-    return state.host != socket.gethostname() or _pid_alive(state.pid)
+    return state.host != socket.gethostname() or pid_alive(state.pid)
 
 
 def _remove(*paths: Path) -> None:
