@@ -126,6 +126,9 @@ def failure_summary(failures: list[tuple[str, BaseException]], listed: int = 5) 
     for label, error in failures:
         message = getattr(error, "message", None) or str(error)
         reason = _URL.sub(lambda match: urlsplit(match.group()).hostname or "a URL", message).rstrip(".")
+        hint = getattr(error, "hint", None)
+        if hint:                       # what to do belongs to the reason (its links kept whole)
+            reason = f"{reason}. {hint.rstrip('.')}"
         groups.setdefault(reason, []).append(label)
     parts = []
     for reason, labels in groups.items():

@@ -77,7 +77,7 @@ def test_cite_formats(env):
     bibtex = run_cli("cite", "nc-tiles").stdout
     assert bibtex.startswith("@article{doe2021tiles,")
     text = run_cli("cite", "nc-tiles", "--format", "text").stdout.strip()
-    assert text == "Doe, Jane, Roe, Richard, Poe, Edgar et al. NC tiles: a dataset. Journal of Tiles. 2021. https://doi.org/10.1234/tiles.5"
+    assert text == "Jane Doe, Richard Roe, Edgar Poe et al. NC tiles: a dataset. Journal of Tiles. 2021. https://doi.org/10.1234/tiles.5"
 
 
 def test_unknown_id_is_one_line_with_suggestion(env):

@@ -156,7 +156,7 @@ def test_an_unreachable_source_falls_back_too(extra_registry, nginx, monkeypatch
         {"name": "a.bin", "url": f"http://127.0.0.1:{closed}/a.bin"}]},
         {"kind": "http", "files": [{"name": "a.bin", "url": nginx.url_for("a.bin")}]}))
     report = histodata.fetch("unreachable", quiet=True)
-    assert "connection failed" in report.fallbacks[0] and report.sources_used == ["http (source 2)"]
+    assert "refused the connection" in report.fallbacks[0] and report.sources_used == ["http (source 2)"]
     assert dataset_paths("unreachable").raw_file("a.bin").read_bytes() == b"abc"
 
 
