@@ -69,11 +69,11 @@ class Member:
 
 
 def archive_kind(path: str | os.PathLike) -> str | None:
-    """'zip', 'tar' or None, from the file name."""
-    name = Path(path).name.lower()
+    """'zip', 'tar' or None, from the file name (plain string work: called once per member)."""
+    name = os.fspath(path).lower()
     if name.endswith(".zip"):
         return "zip"
-    if any(name.endswith(s) for s in ARCHIVE_SUFFIXES):
+    if name.endswith(ARCHIVE_SUFFIXES):
         return "tar"
     return None
 
