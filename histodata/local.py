@@ -12,7 +12,6 @@ from .constants import data_root
 from .errors import HistodataError, StandardizeError
 from .hf import to_hf
 from .layout import PARTIAL_DIR, DatasetPaths, dataset_paths
-from .pipeline import fetch as fetch_dataset
 from .record import DatasetRecord
 from .registry.loader import canonical_id, load_registry, unknown_id
 from .standardize.optional import require
@@ -199,6 +198,8 @@ def load(dataset_id: str, root: str | os.PathLike | None = None, download: bool 
     if not paths.base.is_dir() and dataset_id not in load_registry():
         raise unknown_id(dataset_id, load_registry().ids())
     if download and (not record.standardized or not paths.manifest.exists()):
+        from .pipeline import fetch as fetch_dataset  # heavy: the download machinery, only to fetch
+
         fetch_dataset(dataset_id, root=root)
         record = DatasetRecord.read(paths)
     if not record.standardized or not paths.manifest.exists():

@@ -18,6 +18,8 @@ HEAVY_THIRD_PARTY = {"pandas", "numpy", "PIL", "rich", "pydantic", "requests", "
 # histodata modules that are heavy in the same way: importing them imports a heavy library.
 HEAVY_INTERNAL = {
     "histodata.registry.models": "the pydantic models; the catalog commands read a prebuilt index instead",
+    "histodata.pipeline": "the fetch flow and every source kind (requests, girder-client, ...); `load()` and "
+                          "`list` need it only to fetch",
 }
 MAX_LINES = 400
 
