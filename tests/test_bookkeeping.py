@@ -105,7 +105,7 @@ def test_a_lock_whose_folder_vanishes_while_waiting_is_taken_after_all(fault_ser
         os.unlink(work / name)
     os.rmdir(work)                                               # the folder vanishes meanwhile
     holder.release()
-    waiting.join(10)
+    waiting.join(30)
     assert not waiting.is_alive(), "still waiting for a lock in a folder that no longer exists"
     assert "error" not in outcome and outcome["result"].path.read_bytes() == DATA
 
