@@ -83,3 +83,13 @@ def zip_folder(folder: Path, archive: Path, under: str = "") -> Path:
             if path.is_file():
                 zf.write(path, (Path(under) / path.relative_to(folder)).as_posix())
     return archive
+
+
+def class_folder_tiles(pixels: np.ndarray, build: Path, classes: list[str], per_class: int, size: int) -> Path:
+    """Kather-style tiles cut from real pixels: `train/<class>/<class>-<i>.png` (`per_class` each)
+    and one `val/<class>/<class>-v.png` per class, `size` pixels square."""
+    for c, cls in enumerate(classes):
+        for i in range(per_class):
+            save_png(pixels[c * 64:c * 64 + size, i * size:(i + 1) * size], build / "train" / cls / f"{cls}-{i}.png")
+        save_png(pixels[300:300 + size, c * size:(c + 1) * size], build / "val" / cls / f"{cls}-v.png")
+    return build

@@ -14,7 +14,7 @@ import pytest
 from emulators.entries import entry_yaml
 from helpers import run_cli
 from servers.nginx import nginx  # noqa: F401 - the fixture
-from std_helpers import ihc_pixels, save_png, zip_folder  # noqa: F401 - fixtures
+from std_helpers import class_folder_tiles, ihc_pixels, save_png, zip_folder  # noqa: F401 - fixtures
 
 import histodata
 
@@ -25,11 +25,7 @@ SERVED = "https://data.example.org"
 @pytest.fixture
 def fetched(tmp_path, nginx, extra_registry, monkeypatch, ihc_pixels):
     """`mini-crc` (two classes, train/val folders) fetched and standardized from nginx."""
-    build = tmp_path / "build"
-    for c, cls in enumerate(CLASSES):
-        for i in range(3):
-            save_png(ihc_pixels[c * 64:c * 64 + 32, i * 32:(i + 1) * 32], build / "train" / cls / f"{cls}-{i}.png")
-        save_png(ihc_pixels[300:332, c * 32:(c + 1) * 32], build / "val" / cls / f"{cls}-v.png")
+    build = class_folder_tiles(ihc_pixels, tmp_path / "build", CLASSES, per_class=3, size=32)
     archive = zip_folder(build, nginx.root / "crc.zip", under="MINI")
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     monkeypatch.setenv("HISTODATA_MIRRORS", f"{SERVED}={nginx.url}")

@@ -7,7 +7,7 @@ import json
 
 from emulators.entries import entry_yaml
 from servers.nginx import nginx  # noqa: F401 - the fixture
-from std_helpers import ihc_pixels, save_png, zip_folder  # noqa: F401 - fixtures
+from std_helpers import class_folder_tiles, ihc_pixels, save_png, zip_folder  # noqa: F401 - fixtures
 
 import histodata
 from helpers import run_cli
@@ -17,11 +17,7 @@ CLASSES = ["ADI", "LYM", "TUM"]
 
 
 def test_class_folder_zip_over_http_to_manifest(tmp_path, nginx, extra_registry, monkeypatch, ihc_pixels):
-    build = tmp_path / "build"
-    for c, cls in enumerate(CLASSES):
-        for i in range(4):
-            save_png(ihc_pixels[c * 64:c * 64 + 48, i * 48:(i + 1) * 48], build / "train" / cls / f"{cls}-{i}.png")
-        save_png(ihc_pixels[300:348, c * 48:(c + 1) * 48], build / "val" / cls / f"{cls}-v.png")
+    build = class_folder_tiles(ihc_pixels, tmp_path / "build", CLASSES, per_class=4, size=48)
     archive = zip_folder(build, nginx.root / "tiles.zip", under="MINI-KATHER")
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     served = "https://data.example.org"
