@@ -115,7 +115,7 @@ def lockable(source) -> str | None:
     row = KINDS[source.kind]
     if not row.automatic:
         return "a manual source (its files are what a person downloads)"
-    if row.file_urls:
+    if row.file_urls and not (row.listing and getattr(source, row.listing, None)):
         return f"{source.kind} files carry their own URLs; the registry is the listing"
     return None
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 
 # The value types a kind's own fields may have (histodata.registry.models maps them to validators).
-FIELD_TYPES = ("str", "int", "int|str", "digits", "list[str]", "bool", "dsa-regions", "dsa-annotations")
+FIELD_TYPES = ("str", "url", "int", "int|str", "digits", "list[str]", "bool", "dsa-regions", "dsa-annotations")
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,11 @@ class Kind:
     required: tuple[tuple[str, ...], ...] = ()
     # The fields that say where the data is, in the order a card or docs page shows them.
     locators: tuple[str, ...] = ()
-    # Every file of the source carries its own `url` (the registry's files are the listing).
+    # Every file of the source carries its own `url` (the registry's files are the listing) ...
     file_urls: bool = False
+    # ... unless the source has this field, which names a place the files are listed from (then
+    # its `files` only pin sizes and checksums by name).
+    listing: str | None = None
     # Some of its files need the module's own `download(remote, path, session, quiet=...)` step
     # (more than one plain GET); such files name the kind in `RemoteFile.downloader`.
     own_download: bool = False
@@ -51,7 +54,10 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {row.name: row for row in (
-    Kind("http", "http", "files with their own HTTP(S) URLs", file_urls=True),
+    Kind("http", "http", "files with their own HTTP(S) URLs, or every file under a directory index",
+         fields=(SourceField("index", "the URL of a folder page a web server generates (nginx autoindex, "
+                                      "Apache mod_autoindex): every file linked under it, at any depth", "url"),),
+         locators=("index",), file_urls=True, listing="index"),
     Kind("zenodo", "zenodo", "a Zenodo record",
          fields=(SourceField("record", "the record id (a version id or a concept id)", "digits"),
                  SourceField("version", "`latest`: follow the record's latest version", "int|str")),
@@ -105,7 +111,9 @@ KINDS: dict[str, Kind] = {row.name: row for row in (
                  SourceField("version", "the dataset's version number (default: the latest)", "int|str")),
          required=(("competition", "dataset"),), locators=("version", "dataset", "competition"),
          own_download=True),
-    Kind("ftp", "ftp", "files with their own ftp:// URLs", file_urls=True),
+    Kind("ftp", "ftp", "files with their own ftp:// URLs, or every file under an FTP folder",
+         fields=(SourceField("folder", "an ftp:// URL of a folder: every file under it, at any depth", "url"),),
+         locators=("folder",), file_urls=True, listing="folder"),
     Kind("gdc", "gdc", "files of the NCI Genomic Data Commons (e.g. TCGA slide images)",
          fields=(SourceField("projects", "project ids, e.g. [TCGA-BRCA] (none: every project of `program`)",
                              "list[str]"),

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -110,6 +111,7 @@ class Annotations(_Model):
 # The value types of kinds' own fields (kinds.FIELD_TYPES); every kind field is optional in itself.
 _FIELD_TYPES: dict[str, Any] = {
     "str": Text | None,
+    "url": Annotated[Text | None, AfterValidator(lambda value: absolute_url(value))],
     "int": Whole | None,
     "int|str": Annotated[int | Text | None, BeforeValidator(not_a_bool)],
     "digits": Annotated[str | None, BeforeValidator(_digits)],
@@ -154,7 +156,7 @@ class Source(_Model):
         for options in row.required:
             if not any(getattr(self, name, None) for name in options):
                 raise ValueError(f"a {self.kind} source needs {' or '.join(options)}")
-        if row.file_urls:
+        if row.file_urls and not (row.listing and getattr(self, row.listing, None)):
             missing = [f.name for f in self.files or [] if not f.url]
             if not self.files or missing:
                 raise ValueError(f"every file of a {self.kind} source needs a url"

@@ -20,16 +20,8 @@ TIMEOUT = 60
 
 def open_ftp(url: str, *, offset: int, last_modified: str | None) -> Body:
     """RETR the file of an ftp:// URL from `offset`; anonymous unless the URL has user:password."""
-    if constants.offline():
-        raise OfflineError(f"network access to {display_url(url)} refused: {constants.ENV_OFFLINE} is set.",
-                           "Unset it, or use data already on disk.")
-    parts = urlsplit(url)
-    ftp = ftplib.FTP(timeout=TIMEOUT)
+    ftp, path = connect(url)
     try:
-        ftp.connect(parts.hostname or "", parts.port or 21)
-        ftp.login(unquote(parts.username or "anonymous"), unquote(parts.password or "anonymous@"))
-        ftp.voidcmd("TYPE I")
-        path = unquote(parts.path)
         total, modified = _size(ftp, path), _modification_time(ftp, path)
         if offset and last_modified and modified and modified != last_modified:
             raise RestartFromZero("the file changed on the server (new MDTM)")
@@ -39,7 +31,7 @@ def open_ftp(url: str, *, offset: int, last_modified: str | None) -> Body:
         connection = ftp.transfercmd(f"RETR {path}", rest=offset or None)
     except Exception as err:
         ftp.close()
-        raise _error(err, url) from None
+        raise ftp_error(err, url) from None
     except BaseException:
         ftp.close()
         raise
@@ -50,6 +42,24 @@ def open_ftp(url: str, *, offset: int, last_modified: str | None) -> Body:
 
     return Body(start=offset, total=total, chunks=_chunks(connection, ftp, url),
                 last_modified=modified, close=close)
+
+
+def connect(url: str) -> tuple[ftplib.FTP, str]:
+    """A logged-in, binary-mode connection to the server of an ftp:// URL (anonymous unless the URL
+    has user:password) and the URL's path; failures as histodata errors."""
+    if constants.offline():
+        raise OfflineError(f"network access to {display_url(url)} refused: {constants.ENV_OFFLINE} is set.",
+                           "Unset it, or use data already on disk.")
+    parts = urlsplit(url)
+    ftp = ftplib.FTP(timeout=TIMEOUT)
+    try:
+        ftp.connect(parts.hostname or "", parts.port or 21)
+        ftp.login(unquote(parts.username or "anonymous"), unquote(parts.password or "anonymous@"))
+        ftp.voidcmd("TYPE I")
+    except Exception as err:
+        ftp.close()
+        raise ftp_error(err, url) from None
+    return ftp, unquote(parts.path)
 
 
 def _size(ftp: ftplib.FTP, path: str) -> int | None:
@@ -75,10 +85,10 @@ def _chunks(connection: socket.socket, ftp: ftplib.FTP, url: str):
         connection.close()
         ftp.voidresp()  # 226: the server says the transfer is complete
     except Exception as err:
-        raise _error(err, url) from None
+        raise ftp_error(err, url) from None
 
 
-def _error(err: Exception, url: str) -> Exception:
+def ftp_error(err: Exception, url: str) -> Exception:
     """ftplib and socket failures as histodata errors: 4xx and network trouble are retryable."""
     shown = display_url(url)
     if isinstance(err, (RestartFromZero, DownloadError)):

@@ -12,8 +12,9 @@ import pytest
 class FTPServer:
     """`with FTPServer(folder) as ftp: ftp.url_for("a.bin")` -> ftp://127.0.0.1:PORT/a.bin"""
 
-    def __init__(self, root: str | Path, rate: int = 0):
+    def __init__(self, root: str | Path, rate: int = 0, without: tuple[str, ...] = ()):
         self.rate = rate  # bytes/s sent to clients (0 = unthrottled)
+        self.without = without  # commands answered with 500, as older servers do (e.g. ("MLSD",))
         self.root = Path(root).absolute()
         self.root.mkdir(parents=True, exist_ok=True)
 
@@ -29,7 +30,9 @@ class FTPServer:
         logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
         authorizer = DummyAuthorizer()
         authorizer.add_anonymous(str(self.root), perm="elr")
-        handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "passive_ports": None})
+        commands = {name: spec for name, spec in FTPHandler.proto_cmds.items() if name not in self.without}
+        handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "passive_ports": None,
+                                                  "proto_cmds": commands})
         if self.rate:
             handler.dtp_handler = type("Throttled", (ThrottledDTPHandler,), {"write_limit": self.rate})
         # An IOLoop of its own: pyftpdlib's shared default loop would tie servers' lifetimes together.

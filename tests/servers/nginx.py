@@ -3,6 +3,8 @@
     with NginxServer(folder) as server:   # or the `nginx` pytest fixture (serves tmp_path/"www")
         server.url_for("a.bin")           # http://127.0.0.1:PORT/a.bin
         server.slow_url_for("a.bin")      # same file, throttled to `slow_rate` bytes/s
+        server.url_for("index/")          # the folder page nginx generates (autoindex), any subfolder too
+        server.url_for("endless/x/")      # root/endless.html, at every path below /endless/
         server.requests()                 # the access log: method, uri, status, range, if_range ...
 """
 from __future__ import annotations
@@ -40,6 +42,8 @@ http {{
         listen 127.0.0.1:{port};
         root {root};
         location /slow/ {{ alias {root}/; limit_rate {slow_rate}; }}
+        location /index/ {{ alias {root}/; autoindex on; }}
+        location /endless/ {{ default_type text/html; try_files /endless.html =404; }}
     }}
 }}
 """
