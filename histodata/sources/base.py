@@ -137,6 +137,14 @@ def files_from_specs(source, kind: str) -> list[RemoteFile]:
             for spec in source.files or []]
 
 
+def listed_plus_given(listed: list[RemoteFile], given: list[RemoteFile]) -> list[RemoteFile]:
+    """A listing source's files: what the server listed, plus the registry's files that carry their
+    own URL and are not listed (e.g. a label table beside the listed folder). Files without a URL
+    only pin what is listed (applied later, by name)."""
+    names = {remote.name for remote in listed}
+    return listed + [remote for remote in given if remote.url and remote.name not in names]
+
+
 def checksum_name(label: str) -> str | None:
     """A provider's algorithm label ('MD5', 'SHA-256', 'sha1') as hashlib's name, or None if unknown."""
     name = (label or "").lower().replace("-", "").replace("_", "")

@@ -13,15 +13,17 @@ import re
 from urllib.parse import quote, urlsplit
 
 from ..transfer.ftp_transport import connect, ftp_error
-from .base import RemoteFile, files_from_specs, safe_relative_path
+from .base import RemoteFile, files_from_specs, listed_plus_given, safe_relative_path
 from .pager import walk_tree
 
 
 def list_files(source, session, entry) -> list[RemoteFile]:
-    """The folder's files when the source names one, else the registry's files as they are."""
+    """The folder's files (and the registry's files with their own URL) when the source names one,
+    else the registry's files as they are."""
+    given = files_from_specs(source, "ftp")
     if not getattr(source, "folder", None):
-        return files_from_specs(source, "ftp")
-    return folder_files(source.folder, session)
+        return given
+    return listed_plus_given(folder_files(source.folder, session), given)
 
 
 def folder_files(folder_url: str, session=None) -> list[RemoteFile]:

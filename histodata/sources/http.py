@@ -12,7 +12,7 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .base import RemoteFile, api_get, files_from_specs, safe_relative_path
+from .base import RemoteFile, api_get, files_from_specs, listed_plus_given, safe_relative_path
 from .pager import Pager, walk_tree
 
 # "02-Dec-2026 10:14   1048576" (nginx) or "2026-12-02 10:14  512" (Apache, below 1 KiB): exact bytes.
@@ -20,10 +20,12 @@ _DATE_THEN_BYTES = re.compile(r"(?:\d{1,2}-\w{3}-\d{4}|\d{4}-\d{2}-\d{2})\s+\d{1
 
 
 def list_files(source, session, entry) -> list[RemoteFile]:
-    """The index's files when the source names one, else the registry's files as they are."""
+    """The index's files (and the registry's files with their own URL) when the source names one,
+    else the registry's files as they are."""
+    given = files_from_specs(source, "http")
     if not getattr(source, "index", None):
-        return files_from_specs(source, "http")
-    return index_files(source.index, session)
+        return given
+    return listed_plus_given(index_files(source.index, session), given)
 
 
 def index_files(index_url: str, session) -> list[RemoteFile]:

@@ -186,3 +186,47 @@ def test_a_listing_source_validates_its_place_and_may_pin_files_without_urls(ext
         Source.model_validate({"kind": "ftp", "folder": "histoimage/BRACS"})
     with pytest.raises(ValueError, match="needs a url"):
         Source.model_validate({"kind": "http", "files": [{"name": "a.bin"}]})
+
+
+def _png(color) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (6, 4), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_the_real_bracs_entry_is_listed_fetched_and_standardized_from_its_ftp_server(tmp_path, monkeypatch):
+    import histodata
+
+    rois = {f"BRACS_RoI/latest_version/{split}/{folder}/BRACS_{i}_{folder[2:]}_{n}.png": _png(color)
+            for i, (split, folder, color) in enumerate([("train", "0_N", "red"), ("train", "1_PB", "blue"),
+                                                        ("val", "6_IC", "green"), ("test", "0_N", "white")])
+            for n in (1, 2)}
+    old = {"BRACS_RoI/previous_version/train/0_N/BRACS_9_N_1.png": _png("black")}
+    slides = {"BRACS_WSI/train/Group_BT/Type_N/BRACS_1.svs": b"S" * 5000}
+    with FTPServer(tmp_path / "ftp", without=("MLSD",)) as server:      # the real server has no MLSD
+        plant(server.root, {**rois, **old, **slides, "BRACS.xlsx": b"PK-workbook"})
+        monkeypatch.setenv("HISTODATA_MIRRORS", f"ftp://histoimage.na.icar.cnr.it={server.url}")
+        code, document = fetch("bracs")
+    assert code == 0 and document["complete"] and document["standardized"]
+    expected = {name.removeprefix("BRACS_RoI/latest_version/"): data for name, data in rois.items()}
+    assert raw_files("bracs") == {**expected, "BRACS.xlsx": b"PK-workbook"}   # no slides, no old release
+    manifest = histodata.load("bracs").manifest
+    assert sorted(zip(manifest.split, manifest.label)) == sorted(
+        [("train", "N")] * 2 + [("train", "PB")] * 2 + [("val", "IC")] * 2 + [("test", "N")] * 2)
+
+
+def test_the_real_imp_crs_entry_lists_its_index_and_fetches_a_selection(nginx, monkeypatch):
+    tree = {"CRS1/slides/CRC_1.svs": b"1" * 2100, "CRS2/slides/CRC_2.svs": b"2" * 2200,
+            "CRS_Test/slides/CRC_3.svs": b"3" * 2300, "CRS_Test/slides/CRC_4.svs": b"4" * 2400}
+    plant(nginx.root / "imp", tree)
+    monkeypatch.setenv("HISTODATA_MIRRORS",
+                       f"https://open-datasets.inesctec.pt/NQ3sxFMZ/IMP-CRS2024-Dataset={nginx.url}/index/imp")
+    code, plan = fetch("imp-crs-2024", "--dry-run")
+    assert code == 0 and plan["total_bytes"] == sum(map(len, tree.values()))
+    code, document = fetch("imp-crs-2024", "--files", "CRS_Test/*")
+    assert code == 0 and not document["complete"]
+    assert raw_files("imp-crs-2024") == {name: data for name, data in tree.items() if name.startswith("CRS_Test/")}
