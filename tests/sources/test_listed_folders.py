@@ -230,3 +230,25 @@ def test_the_real_imp_crs_entry_lists_its_index_and_fetches_a_selection(nginx, m
     code, document = fetch("imp-crs-2024", "--files", "CRS_Test/*")
     assert code == 0 and not document["complete"]
     assert raw_files("imp-crs-2024") == {name: data for name, data in tree.items() if name.startswith("CRS_Test/")}
+
+
+def test_registry_lock_pins_the_names_and_sizes_an_ftp_folder_lists(bracs_ftp, extra_registry):
+    import yaml
+
+    from histodata.pinning import lock_entry
+
+    path = extra_registry(
+        "id: ftp-lock\nname: FTP lock\norgans: [breast]\nstains: [h&e]\ntasks: [classification]\n"
+        "modality: patch\nlicense: CC-BY-4.0\naccess: open\nsources:\n  - kind: ftp\n"
+        "    folder: ftp://histoimage.example.org/BRACS_RoI/\n    files:\n"
+        "      - {name: notes.txt, url: \"ftp://histoimage.example.org/BRACS.xlsx\"}\n")
+    result = lock_entry("ftp-lock")
+    assert result.changed
+    result.write()
+    written = {f["name"]: f for f in yaml.safe_load(path.read_text())["sources"][0]["files"]}
+    expected = {name.removeprefix("BRACS_RoI/"): {"name": name.removeprefix("BRACS_RoI/"), "size": len(data)}
+                for name, data in ROIS.items()}
+    assert {name: spec for name, spec in written.items() if name != "notes.txt"} == expected
+    assert written["notes.txt"]["url"] == "ftp://histoimage.example.org/BRACS.xlsx"   # a file of its own URL stays
+    code, _ = fetch("ftp-lock")
+    assert code == 0 and raw_files("ftp-lock")["notes.txt"] == TREE["BRACS.xlsx"]
