@@ -13,6 +13,8 @@ import re
 from urllib.parse import quote, urlsplit
 
 from ..transfer.ftp_transport import connect, ftp_error
+from ..transfer.retry import RetryableError, RetryPolicy
+from ..transfer.transport import display_url
 from .base import RemoteFile, files_from_specs, listed_plus_given, safe_relative_path
 from .pager import walk_tree
 
@@ -27,10 +29,22 @@ def list_files(source, session, entry) -> list[RemoteFile]:
 
 
 def folder_files(folder_url: str, session=None) -> list[RemoteFile]:
-    """Every file under `folder_url` (any depth), named by its path below it."""
+    """Every file under `folder_url` (any depth), named by its path below it; a dropped connection
+    or a busy server (4xx) is retried by the shared policy, the whole listing again."""
+    policy, failed = RetryPolicy.from_env(), 0
+    while True:
+        try:
+            return _list_folder(folder_url, session)
+        except RetryableError as err:
+            failed += 1
+            policy.wait(failed, err)
+
+
+def _list_folder(folder_url: str, session) -> list[RemoteFile]:
     base = folder_url.rstrip("/") + "/"
     mapped = session.map_url(base) if hasattr(session, "map_url") else base
-    ftp, root = connect(mapped)
+    named = display_url(base) if mapped == base else f"{display_url(base)} (mirror {display_url(mapped)})"
+    ftp, root = connect(mapped, named)
     service = f"the FTP folder {urlsplit(base).hostname}{urlsplit(base).path}"
     try:
         def children(folder: str, where: str):
@@ -42,7 +56,7 @@ def folder_files(folder_url: str, session=None) -> list[RemoteFile]:
                            source_kind="ftp")
                 for where, size in walk_tree(service, root.rstrip("/") or "/", children)]
     except ftplib.all_errors as err:
-        raise ftp_error(err, mapped) from None
+        raise ftp_error(err, named) from None
     finally:
         ftp.close()
 

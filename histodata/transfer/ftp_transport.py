@@ -44,9 +44,10 @@ def open_ftp(url: str, *, offset: int, last_modified: str | None) -> Body:
                 last_modified=modified, close=close)
 
 
-def connect(url: str) -> tuple[ftplib.FTP, str]:
+def connect(url: str, named: str | None = None) -> tuple[ftplib.FTP, str]:
     """A logged-in, binary-mode connection to the server of an ftp:// URL (anonymous unless the URL
-    has user:password) and the URL's path; failures as histodata errors."""
+    has user:password) and the URL's path; failures as histodata errors naming `named` (default:
+    the URL)."""
     if constants.offline():
         raise OfflineError(f"network access to {display_url(url)} refused: {constants.ENV_OFFLINE} is set.",
                            "Unset it, or use data already on disk.")
@@ -58,7 +59,7 @@ def connect(url: str) -> tuple[ftplib.FTP, str]:
         ftp.voidcmd("TYPE I")
     except Exception as err:
         ftp.close()
-        raise ftp_error(err, url) from None
+        raise ftp_error(err, named or url) from None
     return ftp, unquote(parts.path)
 
 

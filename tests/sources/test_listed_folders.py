@@ -95,6 +95,18 @@ def test_a_missing_ftp_folder_is_a_clear_error(tmp_path, monkeypatch, extra_regi
     assert "FTP server refused" in result.stderr and "550" in result.stderr
 
 
+def test_an_unreachable_ftp_server_is_retried_then_a_clear_error(monkeypatch, extra_registry):
+    from servers.nginx import free_port
+
+    monkeypatch.setenv("HISTODATA_MIRRORS", f"ftp://histoimage.example.org=ftp://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("HISTODATA_RETRIES", "3")
+    monkeypatch.setenv("HISTODATA_BACKOFF", "0")
+    extra_registry(entry_yaml("ftp-down", {"kind": "ftp", "folder": "ftp://histoimage.example.org/data/"}))
+    result = run_cli("fetch", "ftp-down", "--dry-run")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "gave up after 3 tries" in result.stderr and "ftp://histoimage.example.org/data/" in result.stderr
+
+
 # ----------------------------------------------------------------------------- HTTP directory indexes
 SLIDES = {
     "slides_1/case 001.svs": b"A" * 3000,
