@@ -32,6 +32,12 @@ def source_locator(source: dict) -> str:
     return " ".join(parts)
 
 
+def _listed_at_fetch(source: dict) -> bool:
+    """Whether the source's files come from a listing on the server (an FTP folder, an HTTP index)."""
+    row = KINDS.get(source.get("kind"))
+    return bool(row and row.listing and source.get(row.listing))
+
+
 def fetch_support(entry: dict) -> str:
     """How `fetch` gets the data: 'automatic (zenodo)' when a source needs no person (credentials
     may be needed), else 'by hand (--from)', 'not distributed' or 'none'."""
@@ -122,7 +128,10 @@ def print_card(entry: dict, console, origin: str | None = None, replaces_builtin
             files = source_files(source)
             total = sum(f.get("size") or 0 for f in files)
             extra = f", {len(files)} file(s)" + (f", {entry_size_text({'size': {'bytes': total}})}" if total else "")
-            console.print(f"  {n}. {source['kind']}: {source_locator(source)}{extra if files and _automatic(source) else ''}",
+            if _listed_at_fetch(source):
+                extra = ", listed at fetch time" + (f" (+{sum(1 for f in files if f.get('url'))} file(s) of "
+                                                    "their own URL)" if any(f.get("url") for f in files) else "")
+            console.print(f"  {n}. {source['kind']}: {source_locator(source)}{extra if (files or _listed_at_fetch(source)) and _automatic(source) else ''}",
                           highlight=False)
     fields = selectable_fields(entry)
     if fields:

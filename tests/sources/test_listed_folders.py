@@ -227,6 +227,8 @@ def test_the_real_bracs_entry_is_listed_fetched_and_standardized_from_its_ftp_se
     expected = {name.removeprefix("BRACS_RoI/latest_version/"): data for name, data in rois.items()}
     assert raw_files("bracs") == {**expected, "BRACS.xlsx": b"PK-workbook"}   # no slides, no old release
     manifest = histodata.load("bracs").manifest
+    card = " ".join(run_cli("info", "bracs").stdout.split())
+    assert "folder=ftp://histoimage.na.icar.cnr.it/BRACS_RoI/latest_version/, listed at fetch time" in card
     assert sorted(zip(manifest.split, manifest.label)) == sorted(
         [("train", "N")] * 2 + [("train", "PB")] * 2 + [("val", "IC")] * 2 + [("test", "N")] * 2)
 
