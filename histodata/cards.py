@@ -128,10 +128,12 @@ def print_card(entry: dict, console, origin: str | None = None, replaces_builtin
             files = source_files(source)
             total = sum(f.get("size") or 0 for f in files)
             extra = f", {len(files)} file(s)" + (f", {entry_size_text({'size': {'bytes': total}})}" if total else "")
-            if _listed_at_fetch(source):
-                extra = ", listed at fetch time" + (f" (+{sum(1 for f in files if f.get('url'))} file(s) of "
-                                                    "their own URL)" if any(f.get("url") for f in files) else "")
-            console.print(f"  {n}. {source['kind']}: {source_locator(source)}{extra if (files or _listed_at_fetch(source)) and _automatic(source) else ''}",
+            listed = _listed_at_fetch(source)
+            if listed:
+                own = sum(1 for f in files if f.get("url"))
+                extra = ", listed at fetch time" + (f" (+{own} file(s) of their own URL)" if own else "")
+            console.print(f"  {n}. {source['kind']}: {source_locator(source)}"
+                          f"{extra if (files or listed) and _automatic(source) else ''}",
                           highlight=False)
     fields = selectable_fields(entry)
     if fields:

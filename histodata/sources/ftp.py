@@ -2,8 +2,8 @@
 
 A folder is listed with MLSD (names, types and sizes in one answer per folder); on a server without
 MLSD, with a Unix-style LIST (the same facts in `ls -l` lines), else with NLST and a SIZE per name
-(a name without a size is a folder). FTP servers publish
-no checksums: a listed file is checked by its size, or by the registry's pins for its name.
+(a name without a size is a folder). FTP servers publish no checksums: a listed file is checked by
+its size, or by the registry's pins for its name.
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def _entries(ftp: ftplib.FTP, folder: str):
     try:
         facts = list(ftp.mlsd(folder, facts=["type", "size"]))
     except ftplib.error_perm as err:
-        if str(err)[:3] not in ("500", "501", "502", "504"):
+        if not _unsupported(err):
             raise
         yield from _entries_from_list(ftp, folder)
         return
@@ -76,6 +76,11 @@ def _entries(ftp: ftplib.FTP, folder: str):
             continue
         size = fact.get("size")
         yield name, kind == "dir", int(size) if size and size.isdigit() else None
+
+
+def _unsupported(err: ftplib.error_perm) -> bool:
+    """A reply that says the server does not know the command (500-504), not that it refused it."""
+    return str(err)[:3] in ("500", "501", "502", "504")
 
 
 # "drwxr-xr-x 2 owner group 4096 Mar 13 10:00 name" / "-rw-r--r-- 1 0 0 12345 Mar 13  2024 a b.png"
@@ -88,7 +93,7 @@ def _entries_from_list(ftp: ftplib.FTP, folder: str):
     try:
         ftp.retrlines(f"LIST {folder}", lines.append)
     except ftplib.error_perm as err:
-        if str(err)[:3] not in ("500", "501", "502", "504"):
+        if not _unsupported(err):
             raise
         lines = ["?"]
     parsed = [_LS_LINE.match(line) for line in lines if line.strip() and not line.startswith("total ")]

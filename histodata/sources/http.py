@@ -38,7 +38,7 @@ def index_files(index_url: str, session) -> list[RemoteFile]:
         if not pager.ask(folder):
             return
         page = api_get(session, folder, what=service)
-        for url, size in _links(page.text, folder, base):
+        for url, size in _links(page.text, folder):
             name = unquote(url[len(folder):]).rstrip("/")
             if url.endswith("/"):
                 yield url, f"{where}{name}/", True
@@ -49,7 +49,7 @@ def index_files(index_url: str, session) -> list[RemoteFile]:
             for where, (url, size) in walk_tree(service, base, children)]
 
 
-def _links(html: str, folder: str, base: str):
+def _links(html: str, folder: str):
     """(absolute URL, size or None) of each link of a folder page that names a child of `folder`."""
     parser = _IndexPage()
     parser.feed(html)
@@ -61,7 +61,7 @@ def _links(html: str, folder: str, base: str):
         if parts.query or parts.fragment or not url.startswith(folder) or url == folder or url in seen:
             continue
         child = url[len(folder):].rstrip("/")
-        if "/" in child or child in ("", ".", "..") or not url.startswith(base):
+        if "/" in child or child in ("", ".", ".."):
             continue
         seen.add(url)
         found = _DATE_THEN_BYTES.search(" ".join(after.split()))
