@@ -2,6 +2,7 @@
 the contract a kind's module follows (`Provider`), and the helpers kind modules share."""
 from __future__ import annotations
 
+import logging
 import posixpath
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ from ..transfer import DownloadResult
 from ..transfer.hashing import check_file, normalize_checksums
 from ..transfer.retry import request_with_retries
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class RemoteFile:
@@ -202,6 +204,34 @@ def api_json(session, url: str, *, what: str, **kwargs):
         kind = response.headers.get("Content-Type")
         raise DownloadError(f"{what}: {url} did not answer JSON (got {kind}).",
                             "The service may be down or behind a login page; try again later.") from None
+
+
+def xml_document(content: bytes, what: str):
+    """A provider's XML answer parsed safely (no entity expansion, no external entities); XML that does
+    not parse is a DownloadError naming `what`."""
+    from defusedxml import ElementTree  # heavy: imported on first use
+
+    try:
+        return ElementTree.fromstring(content)
+    except ElementTree.ParseError as err:
+        raise DownloadError(f"{what} is not valid XML ({err}).",
+                            "The service may be down or behind a login page; try again later.") from None
+
+
+def size_from_range_probe(session, url: str) -> int | None:
+    """A file's size from a one-byte Range GET (`Content-Range: bytes 0-0/<total>`), for services
+    that publish no size and whose HEAD may lack a length; None when the server does not say (the
+    download then checks what arrives)."""
+    try:
+        with session.get(url, headers={"Range": "bytes=0-0"}, stream=True, timeout=60) as response:
+            total = re.fullmatch(r"bytes \d+-\d+/(\d+)", response.headers.get("Content-Range", "").strip())
+            if response.status_code == 206 and total:
+                return int(total.group(1))
+            if response.status_code == 200 and response.headers.get("Content-Length", "").isdigit():
+                return int(response.headers["Content-Length"])   # Range ignored: the whole length
+    except Exception as err:  # noqa: BLE001 - a failed probe only means no size is known in advance
+        log.debug("size probe of %s failed: %s", url, err)
+    return None
 
 
 def usable_file_name(name: str | None) -> str | None:

@@ -19,7 +19,7 @@ import re
 from urllib.parse import quote, unquote_plus
 
 from ..errors import DownloadError
-from .base import RemoteFile, api_get, remote_name
+from .base import RemoteFile, api_get, remote_name, xml_document
 from .pager import Pager
 from .untrusted import answer_error, count
 
@@ -72,7 +72,8 @@ def list_objects(session, base: str, prefix: str, bucket: str) -> list[dict]:
     pager = Pager(f"S3 bucket {bucket}", key=lambda obj: obj.get("Key"))
     token = None
     while pager.ask(token):
-        page = parse_xml(api_get(session, f"{base}/", what=f"S3 bucket {bucket}", params=params).content)
+        page = xml_document(api_get(session, f"{base}/", what=f"S3 bucket {bucket}", params=params).content,
+                            f"the listing of S3 bucket {bucket}")
         fields = child_texts(page)
         batch = [decoded_keys(child_texts(c), fields) for c in page if local_name(c.tag) == "Contents"]
         if any("Key" not in obj for obj in batch):
@@ -98,15 +99,6 @@ def decoded_keys(obj: dict, page: dict) -> dict:
     if page.get("EncodingType", "").lower() == "url" and "Key" in obj:
         obj["Key"] = unquote_plus(obj["Key"])
     return obj
-
-
-def parse_xml(content: bytes):
-    from defusedxml import ElementTree  # heavy: imported on first use
-
-    try:
-        return ElementTree.fromstring(content)
-    except ElementTree.ParseError as err:
-        raise DownloadError(f"the S3 listing is not valid XML ({err}).") from None
 
 
 def local_name(tag: str) -> str:

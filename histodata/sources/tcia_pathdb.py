@@ -16,15 +16,11 @@ Files land in raw/ as `<subject id>/<file name>`.
 """
 from __future__ import annotations
 
-import logging
 import posixpath
-import re
 from urllib.parse import unquote, urlsplit
 
 from ..errors import DownloadError
-from .base import RemoteFile, api_json, parallel_map, remote_name
-
-log = logging.getLogger(__name__)
+from .base import RemoteFile, api_json, parallel_map, remote_name, size_from_range_probe
 
 API = "https://pathdb.cancerimagingarchive.net"
 MAX_PAGES = 10_000          # a server that never answers [] is a fault, not an endless listing
@@ -102,21 +98,6 @@ def _positive(number) -> bool:
         return False
 
 
-def probe_size(session, url: str) -> int | None:
-    """The file's size from a one-byte Range GET (PathDB's HEAD has no Content-Length); None when the
-    server does not say (the download then checks what arrives)."""
-    try:
-        with session.get(url, headers={"Range": "bytes=0-0"}, stream=True, timeout=60) as response:
-            total = re.fullmatch(r"bytes \d+-\d+/(\d+)", response.headers.get("Content-Range", "").strip())
-            if response.status_code == 206 and total:
-                return int(total.group(1))
-            if response.status_code == 200 and response.headers.get("Content-Length", "").isdigit():
-                return int(response.headers["Content-Length"])   # Range ignored: the whole length
-    except Exception as err:  # noqa: BLE001 - a failed probe only means no size is known in advance
-        log.debug("size probe of %s failed: %s", url, err)
-    return None
-
-
 def list_files(source, session, entry) -> list[RemoteFile]:
     collection_id = str(source.collection_id)
     collection = collection_name(session, collection_id)
@@ -125,7 +106,7 @@ def list_files(source, session, entry) -> list[RemoteFile]:
     if not remotes:
         raise DownloadError(f"TCIA PathDB collection {collection_id} ({collection}) lists no image files.",
                             "The collection may be empty or withdrawn; try another source.")
-    sizes = parallel_map(lambda remote: probe_size(session, remote.url), remotes, workers=PROBE_WORKERS)
+    sizes = parallel_map(lambda remote: size_from_range_probe(session, remote.url), remotes, workers=PROBE_WORKERS)
     for remote, size in zip(remotes, sizes, strict=True):
         remote.size = size
     return remotes
