@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 # The value types a kind's own fields may have (histodata.registry.models maps them to validators).
 FIELD_TYPES = ("str", "url", "int", "int|str", "digits", "list[str]", "bool", "dsa-regions", "dsa-annotations")
 
@@ -160,6 +159,12 @@ KINDS: dict[str, Kind] = {row.name: row for row in (
                       SourceField("mpp_x", "µm per pixel across, when PathDB knows it"),
                       SourceField("mpp_y", "µm per pixel down, when PathDB knows it")),
          group_by="collection"),
+    Kind("bisque", "bisque", "a dataset on a BisQue image server (e.g. UCSB's bisque2.ece.ucsb.edu)",
+         fields=(SourceField("dataset", "the dataset's data_service URL, "
+                             "e.g. https://bisque2.ece.ucsb.edu/data_service/00-...", "url"),),
+         required=(("dataset",),), locators=("dataset",),
+         file_fields=(SourceField("resource", "the member's BisQue resource id (00-...)"),
+                      SourceField("dataset", "the dataset's BisQue resource id"))),
     Kind("manual", "manual", "files a person downloads by hand, adopted with `fetch --from`",
          fields=(SourceField("patterns", "files expected by pattern besides the listed ones (globs on their "
                              "path in DIR, e.g. `*.mrxs`); each must match at least one file, and a "

@@ -22,7 +22,9 @@ ROWS = sorted(KINDS.values(), key=lambda row: row.name)
 
 def minimal_source(row) -> dict:
     """A source of this kind with one value for the first field of each required group."""
-    source = {"kind": row.name, **{options[0]: "123" for options in row.required}}
+    types = {field.name: field.type for field in row.fields}
+    source = {"kind": row.name, **{options[0]: "https://example.org/123" if types.get(options[0]) == "url" else "123"
+                                   for options in row.required}}
     if row.file_urls:
         source["files"] = [{"name": "a.bin", "url": "https://example.org/a.bin"}]
     return source
