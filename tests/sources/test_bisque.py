@@ -5,11 +5,10 @@ error; and the real `gelasca-breast-cancer-cells` entry fetched and listed end t
 import json
 
 import pytest
-
-import histodata
-
 from emulators.bisque import SITE, BisQueEmulator
 from helpers import run_cli
+
+import histodata
 from histodata.errors import AccessError, DownloadError
 from histodata.http import new_session
 from histodata.layout import dataset_paths, read_record
