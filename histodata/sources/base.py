@@ -15,6 +15,7 @@ from ..errors import ChecksumError, DownloadError, HTTPAccessError, HTTPStatusEr
 from ..transfer import DownloadResult
 from ..transfer.hashing import check_file, normalize_checksums
 from ..transfer.retry import request_with_retries
+from ..transfer.sanity import basic_auth_hint
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,8 @@ def api_get(session, url: str, *, what: str, method: str = "GET", **kwargs):
         said = f" ({detail})" if detail else ""
         if status in (401, 403):
             raise HTTPAccessError(f"{what}: {url} answered HTTP {status}{said}: the data is not "
-                                  "public or needs credentials.", status=status, url=url)
+                                  "public or needs credentials.", basic_auth_hint(response.url, response.headers),
+                                  status=status, url=url)
         raise HTTPStatusError(f"{what}: {url} answered HTTP {status}{said}.",
                               "Check the registry entry's ids, or try again later.", status=status, url=url)
     if status != 200 or not response.content:

@@ -65,7 +65,7 @@ def _body(response: requests.Response, url: str, offset: int, etag: str | None,
     if status == 202:
         raise sanity.accepted_error(url, response.headers)
     if status >= 400:
-        raise sanity.status_error(url, status)
+        raise sanity.status_error(url, status, response)
     if status not in (200, 206):
         raise sanity.empty_body_error(url, status)
     new_etag, new_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlsplit
 
 from ..errors import CredentialsError, DownloadError
 
@@ -79,11 +80,25 @@ def accepted_error(url: str, headers) -> DownloadError:
                          "download URL) or download it in a browser and adopt it with --from.")
 
 
-def status_error(url: str, status: int) -> DownloadError:
-    """A 4xx that retrying will not fix, with what it usually means."""
+def basic_auth_hint(url: str, headers) -> str | None:
+    """What to do when the server at `url` (the URL really contacted, after the mirror map) asks for a
+    user name and password (`WWW-Authenticate: Basic`): the account goes in ~/.netrc, which is read for
+    the host it names only; None for other answers."""
+    if not (headers or {}).get("WWW-Authenticate", "").strip().lower().startswith("basic"):
+        return None
+    return ("The server asks for a user name and password (HTTP basic authentication): put them in "
+            f"~/.netrc (or the file $NETRC names) as `machine {urlsplit(url).hostname} login USER password "
+            "PASSWORD`; they are sent to that host only. `histodata info ID` says where the account comes from.")
+
+
+def status_error(url: str, status: int, response=None) -> DownloadError:
+    """A 4xx that retrying will not fix, with what it usually means (`response`: the answer, whose
+    final URL names the host that asked for an account)."""
     if status in (401, 403):
+        asked = basic_auth_hint(response.url, response.headers) if response is not None else None
         return AccessRefused(f"{url} answered HTTP {status} (access refused).",
-                                "The file needs credentials, an accepted license or approved access: "
+                             asked
+                             or "The file needs credentials, an accepted license or approved access: "
                                 "check the token for this service (see `histodata info ID`).")
     if status in (404, 410):
         return DownloadError(f"{url} answered HTTP {status} (not found).",

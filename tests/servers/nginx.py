@@ -5,6 +5,7 @@
         server.slow_url_for("a.bin")      # same file, throttled to `slow_rate` bytes/s
         server.url_for("index/")          # the folder page nginx generates (autoindex), any subfolder too
         server.url_for("endless/x/")      # root/endless.html, at every path below /endless/
+        server.url_for("basic/a.bin")     # same file behind HTTP basic authentication (BASIC_USER, BASIC_PASSWORD)
         server.requests()                 # the access log: method, uri, status, range, if_range ...
 """
 from __future__ import annotations
@@ -18,6 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+BASIC_USER, BASIC_PASSWORD = "guest-user", "guest-password-9f3c"   # the /basic/ location's one account
 
 _CONFIG = """
 daemon off;
@@ -44,6 +47,7 @@ http {{
         location /slow/ {{ alias {root}/; limit_rate {slow_rate}; }}
         location /index/ {{ alias {root}/; autoindex on; }}
         location /endless/ {{ default_type text/html; try_files /endless.html =404; }}
+        location /basic/ {{ alias {root}/; auth_basic "guest area"; auth_basic_user_file {prefix}/htpasswd; }}
     }}
 }}
 """
@@ -95,6 +99,7 @@ class NginxServer:
         for _attempt in range(5):  # a port can be taken between choosing and binding it
             self.port = free_port()
             config = self.prefix / "nginx.conf"
+            (self.prefix / "htpasswd").write_text(f"{BASIC_USER}:{{PLAIN}}{BASIC_PASSWORD}\n")
             config.write_text(_CONFIG.format(prefix=self.prefix, root=self.root, port=self.port,
                                              slow_rate=self.slow_rate))
             argv = [nginx_binary(), "-p", str(self.prefix), "-e", str(self.prefix / "error.log"),
