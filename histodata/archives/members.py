@@ -208,19 +208,19 @@ def _tar_members(tf: tarfile.TarFile) -> list[Member]:
 
 
 # ----------------------------------------------------------------------------- reading
+_READ_ERRORS = (zlib.error, zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, NotImplementedError,
+                RuntimeError)   # what a damaged or unusual archive raises while read
+
+
 def _open_archive(path: Path):
     try:
         if archive_kind(path) == "zip":
             return zipfile.ZipFile(path)
         return tarfile.open(path)
-    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as err:
+    except _READ_ERRORS as err:   # e.g. NotImplementedError: a zip "version 8.4" in the directory
         raise UnsafeArchiveError(f"cannot read archive {path.name}: {err}.",
                                  "The file may be incomplete or corrupt; run `histodata verify` "
                                  "and fetch it again.") from err
-
-
-_READ_ERRORS = (zlib.error, zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, NotImplementedError,
-                RuntimeError)
 
 
 def _members_of(handle, path: Path) -> list[Member]:

@@ -74,7 +74,7 @@ def unzip_single(archive: str | os.PathLike, dest: str | os.PathLike, *, limits:
         bundle = zipfile.ZipFile(archive)
     except zipfile.BadZipFile:
         return False
-    except OSError as err:
+    except (OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as err:   # a damaged zip
         raise UnsafeArchiveError(f"cannot read {archive.name}: {err}.", "Fetch it again.") from err
     with bundle:
         files = [info for info in bundle.infolist() if not info.is_dir()]
