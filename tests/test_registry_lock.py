@@ -8,6 +8,8 @@ import json
 
 import pytest
 import yaml
+from emulators.bisque import SITE as BISQUE_SITE
+from emulators.bisque import BisQueEmulator
 from emulators.doi import DoiResolver
 from emulators.dataverse import DataverseEmulator, DvFile
 from emulators.figshare import FigshareEmulator
@@ -175,6 +177,12 @@ def gdc_source(emulate):
     return {"kind": "gdc", "projects": ["TCGA-BRCA"]}
 
 
+def bisque_source(emulate):
+    emulate(BisQueEmulator()).add_dataset("00-lockset", "set", {f"00-m{n}": (name, data)
+                                                               for n, (name, data) in enumerate(FILES.items())})
+    return {"kind": "bisque", "dataset": f"{BISQUE_SITE}/data_service/00-lockset"}
+
+
 def kind_entry(source: dict, flow: bool = False) -> str:
     """An entry whose one source is `source`, in block style (one field per line) or on one line."""
     fields = [f"{key}: {json.dumps(value)}" for key, value in source.items()]
@@ -185,7 +193,7 @@ def kind_entry(source: dict, flow: bool = False) -> str:
 
 
 @pytest.mark.parametrize("make", [zenodo_source, figshare_source, dataverse_source, s3_source, girder_source,
-                                  gdc_source], ids=lambda f: f.__name__.removesuffix("_source"))
+                                  gdc_source, bisque_source], ids=lambda f: f.__name__.removesuffix("_source"))
 def test_every_api_kind_pins_what_its_provider_lists(make, emulate, extra_registry):
     source = make(emulate)
     path = extra_registry(kind_entry(source))
