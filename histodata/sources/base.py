@@ -19,6 +19,7 @@ from ..transfer.sanity import basic_auth_hint
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class RemoteFile:
     """One file to download into `<root>/<id>/raw/<name>`."""
