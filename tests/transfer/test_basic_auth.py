@@ -2,6 +2,7 @@
 from ~/.netrc for the host it names only, a fetch without it fails with the next step and loses
 nothing, the password never appears in output or in the files histodata writes, and a redirect to
 another host does not carry it. The real `anhir` entry is fetched through the mirror map."""
+import base64
 import json
 
 import pytest
@@ -55,10 +56,12 @@ def test_the_account_from_netrc_fetches_every_file_and_is_never_written(anhir_se
     for name in ANHIR_FILES:
         assert (raw / name).read_bytes() == (anhir_server.root / name).read_bytes()
     assert {f["name"] for f in json.loads(result.stdout)["files"]} == set(ANHIR_FILES)
-    assert BASIC_PASSWORD not in result.stdout + result.stderr
-    assert BASIC_PASSWORD not in written_text(dataset_paths("anhir").root)
+    header = base64.b64encode(f"{BASIC_USER}:{BASIC_PASSWORD}".encode()).decode()
+    for secret in (BASIC_PASSWORD, header):
+        assert secret not in result.stdout + result.stderr
+        assert secret not in written_text(dataset_paths("anhir").root)
     sent = [r for r in anhir_server.requests() if r["uri"].startswith("/basic/")]
-    assert sent and all(r["status"] in (200, 206, 401) for r in sent)
+    assert sent and all(r["status"] in (200, 206) and r["authorization"] == f"Basic {header}" for r in sent)
 
 
 def test_a_wrong_password_is_refused_not_retried_forever(anhir_server, tmp_path, monkeypatch):
@@ -66,6 +69,8 @@ def test_a_wrong_password_is_refused_not_retried_forever(anhir_server, tmp_path,
     result = run_cli("fetch", "anhir", "--json")
     assert result.returncode != 0 and "401" in result.stderr and "Traceback" not in result.stderr
     assert "wrong" not in result.stdout + result.stderr
+    refused = [r for r in anhir_server.requests() if r["status"] == 401]
+    assert len(refused) == len(ANHIR_FILES)          # one refused request per file: a 401 is not retried
 
 
 def test_an_account_for_another_host_is_not_sent(anhir_server, tmp_path, monkeypatch):
