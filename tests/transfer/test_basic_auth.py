@@ -6,12 +6,12 @@ import base64
 import json
 
 import pytest
-
 from emulators.service import EmulatorServer, Reply
 from helpers import run_cli
+from servers.nginx import BASIC_PASSWORD, BASIC_USER
+
 from histodata.http import new_session
 from histodata.layout import dataset_paths
-from servers.nginx import BASIC_PASSWORD, BASIC_USER
 
 SERVER = "http://ptak.felk.cvut.cz/Medical/dataset_ANHIR"
 ANHIR_FILES = (["images/dataset_medium.csv", "images/dataset_medium.zip"]
